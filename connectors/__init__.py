@@ -1,0 +1,1 @@
+"""Agency-side publishers and loaders: files in, Avro on Kafka out."""

@@ -1,0 +1,1 @@
+"""The decision log: tables, hash chain, Merkle tree, sink and queries."""

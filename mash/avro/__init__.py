@@ -1,0 +1,1 @@
+"""Avro schemas of schemas/, wire framings, encode/decode and compatibility."""

@@ -1,0 +1,1 @@
+"""Local Kafka broker lifecycle (from Maven Central jars), topic and ACL set-up."""

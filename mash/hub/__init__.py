@@ -1,0 +1,1 @@
+"""Hub staff tools: queues, SLA tracking, the web board."""

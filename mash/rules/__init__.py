@@ -1,0 +1,1 @@
+"""The versioned rule set (data) and its loader."""

@@ -1,0 +1,1 @@
+"""The Faust application: agents, tables and topics (an adapter around the domain)."""

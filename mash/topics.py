@@ -1,0 +1,70 @@
+"""Topic names of the design contract, in one place.
+
+A ``prefix`` lets tests (and a shared dev cluster) run side by side without seeing each other's
+messages: every name below gets it in front.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+AGENCIES: tuple[str, ...] = ("police", "health", "council")
+RECORD_KINDS: tuple[str, ...] = ("social-care", "early-help", "police", "health")
+ROUTES: tuple[str, ...] = ("s47", "assessment", "caf", "universal")
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The names of every topic, optionally prefixed."""
+
+    prefix: str = ""
+
+    def referrals(self, agency: str) -> str:
+        return f"{self.prefix}mash.referrals.{agency}"
+
+    def records(self, kind: str) -> str:
+        return f"{self.prefix}mash.records.{kind}"
+
+    def queue(self, route: str) -> str:
+        return f"{self.prefix}mash.queue.{route}"
+
+    @property
+    def canonical(self) -> str:
+        return f"{self.prefix}mash.referrals.canonical"
+
+    @property
+    def decisions(self) -> str:
+        return f"{self.prefix}mash.decisions"
+
+    @property
+    def overrides(self) -> str:
+        return f"{self.prefix}mash.overrides"
+
+    @property
+    def alerts(self) -> str:
+        return f"{self.prefix}mash.alerts"
+
+    @property
+    def deadletter(self) -> str:
+        return f"{self.prefix}mash.deadletter"
+
+    def ingest(self) -> list[str]:
+        return [self.referrals(a) for a in AGENCIES]
+
+    def record_topics(self) -> list[str]:
+        return [self.records(k) for k in RECORD_KINDS]
+
+    def queues(self) -> list[str]:
+        return [self.queue(r) for r in ROUTES]
+
+    def all(self) -> list[str]:
+        return [
+            *self.ingest(),
+            *self.record_topics(),
+            self.canonical,
+            *self.queues(),
+            self.decisions,
+            self.overrides,
+            self.alerts,
+            self.deadletter,
+        ]
