@@ -27,7 +27,8 @@ class Decision:
 
     ``decision_id`` is derived from (agency, source id, child index, rule-set version), so a
     replay of the same referral under the same rules yields the same id and the log can drop
-    the duplicate.
+    the duplicate. ``facts`` is exactly what the rules saw (codes, ages, flags, check summaries;
+    never names or narrative), so an auditor can re-run any rule set over it (``mash whatif``).
     """
 
     decision_id: str
@@ -45,6 +46,7 @@ class Decision:
     checks: dict[str, CheckOutcome]
     check_details: dict[str, dict[str, Any]]
     flags: tuple[str, ...]
+    facts: dict[str, Any]
     rule_set_version: str
     input_digest: str
     received_at: datetime
