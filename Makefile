@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# For now: a running broker with every MASH topic, listed. Later issues grow this into the full
+# end-to-end demo (publish, route, queues, audit).
 demo: install
-	$(MASH) demo
+	$(MASH) broker start
+	$(MASH) topics create
+	$(MASH) topics list
 
 test: install
 	$(BIN)/pytest -q

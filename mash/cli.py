@@ -31,6 +31,7 @@ def _register_all() -> None:
     from mash.audit import commands as audit_commands
     from mash.avro import commands as avro_commands
     from mash.broker import commands as broker_commands
+    from mash.generate import commands as generate_commands
     from mash.hub import commands as hub_commands
     from mash.rules import commands as rules_commands
     from mash.stream import commands as stream_commands
@@ -43,6 +44,7 @@ def _register_all() -> None:
         stream_commands,
         audit_commands,
         hub_commands,
+        generate_commands,
     ):
         module.register(app)
 
@@ -61,7 +63,10 @@ _register_all()
 def main() -> None:
     """Entry point: translate project errors into messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        # Without standalone mode click *returns* a typer.Exit's code instead of exiting.
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except (UsageError, ConfigError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
@@ -74,7 +79,7 @@ def main() -> None:
         err.print("aborted")
         sys.exit(1)
     except Exception as exc:  # click usage errors arrive here in standalone_mode=False
-        import click
+        from typer._click import exceptions as click  # typer 0.29 vendors its own click
 
         if isinstance(exc, click.ClickException):
             exc.show()

@@ -22,8 +22,17 @@ class DecodeError(MashError):
     """Bytes that are not a valid message of a known schema (unknown id, truncated, not Avro)."""
 
 
+class SchemaError(MashError):
+    """A record that does not fit its Avro schema, or a schema that does not load or evolve
+    compatibly. Names the subject and the field path, never the value."""
+
+
 class InvalidReferral(MashError):
     """A decoded referral that cannot be routed (e.g. a child with neither name nor id)."""
+
+
+class InvalidRecord(MashError):
+    """A cross-agency person record that cannot be indexed (e.g. no person_id or updated_at)."""
 
 
 class RuleError(MashError):
@@ -36,3 +45,11 @@ class BrokerError(MashError):
 
 class AuditError(MashError):
     """The decision log failed a check or refused an operation."""
+
+
+class InvalidDecision(AuditError):
+    """A decision or override the log refuses (no id, unknown route, override without reason)."""
+
+
+class StateError(UsageError):
+    """A work-item action its current state forbids (deciding twice, claiming a claimed item)."""

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+import hashlib
+import json
+import operator
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from typing import Any, Final, Literal
+
+from mash.domain.referral import Referral
+from mash.errors import DecodeError
 
 Route = Literal["s47", "assessment", "caf", "universal"]
 Match = Literal["EXACT", "PROBABLE", "POSSIBLE", "NONE"]
@@ -56,3 +64,184 @@ class Decision:
     kind: Literal["decision", "override"] = "decision"
     supersedes: str | None = None
     reason: str | None = None
+
+
+# --------------------------------------------------------------------------- identifiers
+
+# Fixed namespace of decision ids (uuid5): changing it would change every id and break the
+# log's duplicate detection on replay, so it is a constant, not configuration.
+DECISION_NAMESPACE: Final = uuid.UUID("6f1d7a52-3c1e-5b8e-9a4f-2d6c0e8b1a37")
+_NAMESPACE_BYTES: Final = DECISION_NAMESPACE.bytes
+
+
+def make_decision_id(agency: str, source_id: str, child_index: int, rule_set_version: str) -> str:
+    """Deterministic decision id: the same referral's child under the same rule set always gets
+    the same id, so a replayed or redelivered referral is a duplicate the log drops. A new rule
+    set version gives a new id: re-deciding under new rules is a new decision."""
+    name = f"{agency}|{source_id}|{child_index}|{rule_set_version}".encode()
+    # uuid.uuid5 by hand (RFC 4122 s4.3): the same value, without building a UUID object.
+    raw = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def household_id(agency: str, source_id: str) -> str:
+    """The id shared by every child of one referral (siblings in one notification)."""
+    return "hh-" + hashlib.sha256(f"{agency}|{source_id}".encode()).hexdigest()[:20]
+
+
+def _fields_of(kind: type) -> Callable[[Any], tuple[Any, ...]]:
+    getter = _GETTERS.get(kind)
+    if getter is None:
+        getter = _GETTERS[kind] = operator.attrgetter(*(f.name for f in fields(kind)))
+    return getter
+
+
+def _canonical(value: Any) -> Any:
+    # ``default`` hook of json.dumps, called only for what JSON cannot encode natively, so the
+    # C encoder does the bulk of the work (the digest is computed for every referral).
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    return _fields_of(type(value))(value)
+
+
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+_DIGESTED: Final = tuple(f.name for f in fields(Referral) if f.name != "received_at")
+_DIGESTED_VALUES: Final = operator.attrgetter(*_DIGESTED)
+
+
+def input_digest(referral: Referral) -> str:
+    """SHA-256 (hex) of the canonical JSON of a referral: what exactly was decided on.
+
+    Canonical means the normalised :class:`Referral` (so JSON and Avro forms of one referral
+    digest alike) as a JSON array of its field values in the model's field order (children
+    and adults likewise, sets sorted, dates ISO-8601, times UTC). Positional rather than keyed
+    because it is computed for every referral and arrays encode fastest; the field order is
+    fixed by the code, and any change to the model changes digests either way.
+
+    The narrative *is* included: the digest must change when anything the agency said
+    changes, and a hash does not reveal the text. ``received_at`` is left out: it is the
+    hub's receipt time, not the agency's content, so a referral replayed later (or received
+    twice) has the same digest.
+    """
+    values = _DIGESTED_VALUES(referral)
+    text = json.dumps(values, default=_canonical, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- dict form
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO-8601 in UTC with a ``Z`` (naive times are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_utc(text: str) -> datetime:
+    """The inverse of :func:`iso_utc`; also accepts ``+00:00`` and other offsets."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def fired_rule_to_dict(rule: FiredRule) -> dict[str, Any]:
+    """``{id, level, reason, evidence}`` of the decision dict."""
+    return {"id": rule.id, "level": rule.level, "reason": rule.reason, "evidence": rule.evidence}
+
+
+def decision_to_dict(decision: Decision) -> dict[str, Any]:
+    """The decision dict of the team brief, exactly those keys (JSON-safe when ``facts`` and
+    the rules' evidence are, which the rule engine guarantees)."""
+    return {
+        "decision_id": decision.decision_id,
+        "kind": decision.kind,
+        "agency": decision.agency,
+        "source_id": decision.source_id,
+        "source_code": decision.source_code,
+        "child_index": decision.child_index,
+        "child_key": decision.child_key,
+        "household_id": decision.household_id,
+        "match": decision.match,
+        "match_score": decision.match_score,
+        "route": decision.route,
+        "level": decision.level,
+        "rules": [fired_rule_to_dict(rule) for rule in decision.rules],
+        "checks": dict(decision.checks),
+        "check_details": {kind: dict(detail) for kind, detail in decision.check_details.items()},
+        "flags": list(decision.flags),
+        "facts": dict(decision.facts),
+        "rule_set_version": decision.rule_set_version,
+        "input_digest": decision.input_digest,
+        "received_at": iso_utc(decision.received_at),
+        "decided_at": iso_utc(decision.decided_at),
+        "deadline": iso_utc(decision.deadline),
+        "decided_by": decision.decided_by,
+        "supersedes": decision.supersedes,
+        "reason": decision.reason,
+    }
+
+
+_REQUIRED: Final = (
+    "decision_id", "agency", "source_id", "source_code", "child_index", "child_key", "match",
+    "route", "level", "rule_set_version", "input_digest", "received_at", "decided_at",
+    "deadline", "decided_by",
+)  # fmt: skip
+
+
+def decision_from_dict(obj: Mapping[str, Any]) -> Decision:
+    """A :class:`Decision` from its dict form (as logged, or decoded from Avro).
+
+    Raises :class:`~mash.errors.DecodeError` naming the missing or malformed key (and the
+    decision id when known), never a value.
+    """
+    ref = obj.get("decision_id", "?") if isinstance(obj, Mapping) else "?"
+    missing = [key for key in _REQUIRED if not isinstance(obj, Mapping) or key not in obj]
+    if missing:
+        raise DecodeError(f"decision {ref}: missing {', '.join(missing)}")
+    try:
+        return Decision(
+            decision_id=str(obj["decision_id"]),
+            agency=str(obj["agency"]),
+            source_id=str(obj["source_id"]),
+            source_code=str(obj["source_code"]),
+            child_index=int(obj["child_index"]),
+            child_key=str(obj["child_key"]),
+            household_id=str(obj.get("household_id") or ""),
+            match=obj["match"],
+            match_score=float(obj.get("match_score") or 0.0),
+            route=obj["route"],
+            level=int(obj["level"]),
+            rules=tuple(
+                FiredRule(
+                    id=str(rule["id"]),
+                    level=int(rule.get("level", 0)),
+                    reason=str(rule.get("reason", "")),
+                    evidence=dict(rule.get("evidence") or {}),
+                )
+                for rule in obj.get("rules") or ()
+            ),
+            checks=dict(obj.get("checks") or {}),
+            check_details={k: dict(v) for k, v in (obj.get("check_details") or {}).items()},
+            flags=tuple(str(flag) for flag in obj.get("flags") or ()),
+            facts=dict(obj.get("facts") or {}),
+            rule_set_version=str(obj["rule_set_version"]),
+            input_digest=str(obj["input_digest"]),
+            received_at=parse_utc(obj["received_at"]),
+            decided_at=parse_utc(obj["decided_at"]),
+            deadline=parse_utc(obj["deadline"]),
+            decided_by=str(obj["decided_by"]),
+            kind=obj.get("kind") or "decision",
+            supersedes=obj.get("supersedes"),
+            reason=obj.get("reason"),
+        )
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise DecodeError(f"decision {ref}: malformed ({type(exc).__name__})") from None

@@ -1,7 +1,341 @@
-"""CLI commands of this area (registered by :mod:`mash.cli`)."""
+"""CLI commands of the hub (registered by :mod:`mash.cli`): queues, SLA report and the board.
+
+Every command reads the queue and override topics from the beginning into the pure ledger
+(hub volumes are small), validates what the person asked for against it, and only then
+publishes. Output carries ids, routes, times and rule reasons: never personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 
+from mash.errors import ConfigError, UsageError
+from mash.topics import ROUTES
+
+if TYPE_CHECKING:
+    from mash.config import Settings
+    from mash.hub.model import HubEvent
+    from mash.hub.queues import Ledger
+    from mash.hub.users import Staff
+
+queue_app = typer.Typer(help="Work the routed queues: list, claim, confirm or override.")
+sla_app = typer.Typer(help="Statutory clocks: how each queue stands against its deadlines.")
+board_app = typer.Typer(
+    help="The web board for hub staff (run with no subcommand to serve it).",
+    invoke_without_command=True,
+)
+
+JSON_HELP = "One JSON object per line instead of a table."
+
+
+def _context() -> tuple[Settings, datetime]:
+    from mash.config import Settings
+    from mash.domain.clocks import SystemClock
+
+    return Settings.load(), SystemClock().now()
+
+
+def _ledger(settings: Settings, routes: list[str] | None = None) -> Ledger:
+    from mash.hub.kafka_io import load_ledger
+    from mash.topics import Topics
+
+    return load_ledger(settings.bootstrap, Topics(settings.topic_prefix), routes)
+
+
+def _route(route: str) -> str:
+    if route not in ROUTES:
+        raise UsageError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}")
+    return route
+
+
+def _staff(settings: Settings, name: str) -> Staff | None:
+    """The named member of staff; None when no staff file exists (a trusted single-user CLI)."""
+    from mash.hub.users import user_store
+
+    store = user_store(settings.home)
+    if not store.exists():
+        return None
+    staff = store.get(name)
+    if staff is None:
+        raise UsageError(f"{name} is not in the staff file (mash board adduser)")
+    return staff
+
+
+def _publish(settings: Settings, events: list[HubEvent]) -> None:
+    from mash.hub.kafka_io import EventPublisher
+    from mash.topics import Topics
+
+    publisher = EventPublisher(settings.bootstrap, Topics(settings.topic_prefix))
+    try:
+        publisher.publish(events)
+    finally:
+        publisher.close()
+
+
+@queue_app.command("list")
+def queue_list(
+    route: str = typer.Argument(..., help=f"The queue: one of {', '.join(ROUTES)}."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    include_decided: bool = typer.Option(False, "--all", help="Also items already decided."),
+) -> None:
+    """List a queue's items, most urgent first: age, deadline, RAG, flags, first rule reason."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mash.hub.sla import hub_policy
+    from mash.hub.views import item_row
+
+    settings, now = _context()
+    ledger = _ledger(settings, [_route(route)])
+    items = ledger.open_items(route)
+    if include_decided:
+        items += sorted(
+            (i for i in ledger.items.values() if not i.is_open and i.routed_to == route),
+            key=lambda i: i.deadline,
+        )
+    policy = hub_policy()
+    rows = [item_row(i, now, policy) for i in items]
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row.to_json(), sort_keys=True))
+        return
+    table = Table(title=f"{route}: {len(rows)} item(s)")
+    for column in ("item", "age"):
+        table.add_column(column, no_wrap=True)
+    for column in ("deadline", "RAG", "state", "flags"):
+        table.add_column(column)
+    table.add_column("first reason", ratio=1)
+    for row in rows:
+        state = f"{row.state} ({row.claimed_by})" if row.claimed_by else row.state
+        table.add_row(
+            row.short_id,
+            row.age,
+            row.deadline,
+            f"{row.rag.value.upper()} {row.rag.label.lower()}",
+            state,
+            ", ".join(row.flags) or "-",
+            row.reason,
+        )
+    Console().print(table)
+
+
+@queue_app.command("claim")
+def queue_claim(
+    item: str = typer.Argument(..., help="The item's decision id (or a unique prefix of it)."),
+    staff: str = typer.Option(..., "--as", help="Who is claiming it (staff user id)."),
+) -> None:
+    """Claim an item to work on it (published to mash.overrides)."""
+    from mash.hub.actions import authorise, plan_claim
+    from mash.hub.users import Permission
+
+    settings, now = _context()
+    ledger = _ledger(settings)
+    found = ledger.find(item)
+    authorise(_staff(settings, staff), found, Permission.CLAIM)
+    events = plan_claim(found, staff, now, _new_id)
+    if events:
+        _publish(settings, events)
+    typer.echo(f"claimed {found.decision_id} as {staff}")
+
+
+def _new_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+@queue_app.command("decide")
+def queue_decide(
+    item: str = typer.Argument(..., help="The item's decision id (or a unique prefix of it)."),
+    confirm: bool = typer.Option(False, "--confirm", help="Confirm the proposed route."),
+    route: str | None = typer.Option(None, "--route", help="Override to this route."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (required to override)."),
+    staff: str = typer.Option(..., "--as", help="Who decides (staff user id)."),
+) -> None:
+    """Confirm the route (--confirm) or override it (--route R --reason TEXT).
+
+    Both are published to mash.overrides, and the decision log's sink records them.
+    """
+    from mash.hub.actions import authorise, plan_confirm, plan_override
+    from mash.hub.users import Permission
+
+    if confirm == (route is not None):
+        raise UsageError("give either --confirm or --route R --reason TEXT")
+    if route is not None:
+        _route(route)
+        if not reason or not reason.strip():
+            raise UsageError("an override needs a reason (--reason TEXT)")
+    settings, now = _context()
+    ledger = _ledger(settings)
+    found = ledger.find(item)
+    authorise(_staff(settings, staff), found, Permission.DECIDE)
+    if route is None:
+        events = plan_confirm(found, staff, now, _new_id)
+    else:
+        events = plan_override(found, route, reason, staff, now, _new_id)
+    _publish(settings, events)
+    outcome = f"confirmed on {found.route}" if route is None else f"overridden to {route}"
+    typer.echo(f"{found.decision_id} {outcome} by {staff}")
+
+
+@sla_app.command("report")
+def sla_report_command(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Per queue: open items on time, due soon and breached, and the oldest one waiting."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mash.hub.sla import format_age, hub_policy, sla_report
+
+    settings, now = _context()
+    report = sla_report(_ledger(settings).items.values(), now, policy=hub_policy())
+    if as_json:
+        for line in report:
+            typer.echo(json.dumps(line.to_dict(), sort_keys=True))
+        return
+    table = Table(title="SLA against the statutory clocks")
+    for column in ("queue", "open", "on time", "due soon", "breached", "oldest", "waiting"):
+        table.add_column(column)
+    for q in report:
+        table.add_row(
+            q.route,
+            str(q.open),
+            str(q.on_time),
+            str(q.due_soon),
+            str(q.breached),
+            (q.oldest_id or "-")[:8],
+            format_age(q.oldest_age) if q.oldest_age is not None else "-",
+        )
+    Console().print(table)
+
+
+@sla_app.command("track")
+def sla_track(
+    interval: float = typer.Option(30.0, help="Seconds between looks at the clock."),
+) -> None:
+    """Run the SLA tracker on its own (a Faust worker): warnings and breaches to mash.alerts.
+
+    The stream worker can carry the tracker instead (mash.hub.tracker.register_tracker); run
+    this where it does not. Stop with Ctrl-C or SIGTERM; a restart does not re-alert.
+    """
+    import faust
+
+    from mash.hub.tracker import register_tracker
+    from mash.topics import Topics
+
+    settings, _ = _context()
+    topics = Topics(settings.topic_prefix)
+    app = faust.App(
+        f"{topics.prefix}mash-hub-tracker",
+        broker=f"kafka://{settings.bootstrap}",
+        store="memory://",
+        topic_partitions=settings.partitions,
+        web_enabled=False,
+    )
+    register_tracker(app, topics, interval=interval, partitions=settings.partitions)
+    typer.echo(f"SLA tracker following {topics.prefix}mash.queue.* (Ctrl-C to stop)")
+    faust.Worker(app, loglevel="WARNING").execute_from_commandline()
+
+
+def _board_secret(settings: Settings) -> str:
+    """The session-signing key: $MASH_BOARD_SECRET, else a file in $MASH_HOME made once."""
+    import os
+    import secrets
+
+    from mash.config import setting
+
+    given = setting("MASH_BOARD_SECRET")
+    if given:
+        return given
+    path = settings.home / "board-secret"
+    if not path.exists():
+        settings.home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+@board_app.callback()
+def board(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+    refresh: int = typer.Option(15, help="Seconds between live refreshes of the queues."),
+) -> None:
+    """Serve the hub board (login required; /metrics for Prometheus)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from mash.domain.clocks import SystemClock
+    from mash.hub.board import Board, create_app
+    from mash.hub.kafka_io import EventPublisher
+    from mash.hub.live import LiveLedger, TopicFeed
+    from mash.hub.users import user_store
+    from mash.topics import Topics
+
+    settings, _ = _context()
+    users = user_store(settings.home)
+    if not users.exists():
+        raise ConfigError(
+            f"no staff accounts in {users.path}: add one with "
+            "`mash board adduser NAME --role team-manager`"
+        )
+    topics = Topics(settings.topic_prefix)
+    live = LiveLedger()
+    feed = TopicFeed(settings.bootstrap, topics, live)
+    publisher = EventPublisher(settings.bootstrap, topics)
+    app = create_app(
+        Board(
+            live=live,
+            users=users,
+            publish=publisher.publish,
+            clock=SystemClock(),
+            secret=_board_secret(settings),
+            refresh_seconds=refresh,
+        )
+    )
+    feed.start()
+    typer.echo(f"MASH board on http://{host}:{port}/ (Ctrl-C to stop)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        feed.stop()
+        publisher.close()
+
+
+@board_app.command("adduser")
+def board_adduser(
+    username: str = typer.Argument(..., help="Staff user id (not a real name is fine)."),
+    role: str = typer.Option(
+        ..., help="social-worker, team-manager or auditor (what they may see and do)."
+    ),
+    queue: list[str] = typer.Option(
+        [], "--queue", help="A queue their team works (social workers; repeat; default all)."
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (scripts)."
+    ),
+) -> None:
+    """Add (or reset) a member of staff in $MASH_HOME/users.json."""
+    from mash.config import mash_home
+    from mash.hub.users import user_store
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    staff = user_store(mash_home()).add(username, password, role, queue or None)
+    typer.echo(f"{staff.username} added as {staff.role} (queues: {', '.join(staff.queues)})")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the ``mash`` app."""
+    """Add the hub's commands to the ``mash`` app."""
+    app.add_typer(queue_app, name="queue")
+    app.add_typer(sla_app, name="sla")
+    app.add_typer(board_app, name="board")

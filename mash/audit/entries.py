@@ -1,0 +1,313 @@
+"""What goes into the decision log: validated, JSON-ready decision dicts (pure, no I/O).
+
+Why a gate here: the log keeps every entry forever and cannot correct one (it is append-only),
+so an entry is checked *before* it is sealed. The log stores decisions, reasons and check
+outcomes, never narratives: any field named like a narrative is stripped on the way in,
+wherever it is nested, because a referral's free text about a family has no place in a record
+kept for years and read by auditors. Overrides must name the decision they supersede, the
+member of staff, and a reason (a person's decision about a child must be explainable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+from mash.errors import InvalidDecision
+
+ROUTES: tuple[str, ...] = ("s47", "assessment", "caf", "universal")
+KINDS: tuple[str, ...] = ("decision", "override")
+OVERRIDE_ACTIONS: tuple[str, ...] = ("CLAIM", "CONFIRM", "OVERRIDE", "TRANSFER")
+# Staff actions that change no decision: claiming an item, handing a confirmed one on.
+UNLOGGED_ACTIONS: frozenset[str] = frozenset({"CLAIM", "TRANSFER"})
+MAX_ID_LENGTH = 200
+CONFIRM_REASON = "Hub staff confirmed the proposed route."
+
+# Context copied from the superseded decision into an override entry, so that a query by
+# child or referral finds the human decision next to the automated one.
+_OVERRIDE_CONTEXT: tuple[str, ...] = (
+    "agency",
+    "source_id",
+    "source_code",
+    "child_index",
+    "child_key",
+    "household_id",
+    "match",
+    "match_score",
+    "received_at",
+    "deadline",
+)
+
+
+@lru_cache(maxsize=4096)
+def is_narrative_key(key: str) -> bool:
+    """True for free-text fields of the agency forms (narrative, clinicalNarrative, ...)."""
+    folded = key.lower().replace("_", "").replace("-", "")
+    return folded.endswith("narrative") or folded == "description"
+
+
+def format_instant(moment: datetime) -> str:
+    """ISO-8601 UTC with microseconds and 'Z': one spelling, so hashes are reproducible."""
+    if moment.tzinfo is None:
+        raise InvalidDecision("a time without a time zone cannot be logged")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_instant(value: object, name: str, decision_id: str) -> datetime:
+    """An aware UTC datetime from an ISO string (or datetime); the error names the field."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            problem = f"decision {decision_id}: {name} is not an ISO-8601 time"
+            raise InvalidDecision(problem) from None
+    else:
+        raise InvalidDecision(f"decision {decision_id}: {name} is missing or not a time")
+    if moment.tzinfo is None:
+        raise InvalidDecision(f"decision {decision_id}: {name} has no time zone")
+    return moment.astimezone(UTC)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values, narratives removed: times as ISO strings, tuples as lists.
+
+    Scalars are checked first by exact type: this runs on every value of every decision
+    the sink writes, so the common case must cost one set lookup.
+    """
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list:
+        return [jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items() if not is_narrative_key(str(k))}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return format_instant(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _text(d: Mapping[str, Any], name: str, decision_id: str, *, required: bool) -> str | None:
+    value = d.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidDecision(f"decision {decision_id}: {name} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidDecision(f"decision {decision_id}: {name} must be text")
+    return value
+
+
+def _check_identity(d: Mapping[str, Any]) -> str:
+    decision_id = d.get("decision_id")
+    if not isinstance(decision_id, str) or not decision_id.strip():
+        raise InvalidDecision("a decision without a decision_id cannot be logged")
+    if len(decision_id) > MAX_ID_LENGTH:
+        raise InvalidDecision(f"decision id longer than {MAX_ID_LENGTH} characters")
+    return decision_id
+
+
+def _check_kind(d: Mapping[str, Any], decision_id: str) -> str:
+    kind = d.get("kind", "decision")
+    if kind not in KINDS:
+        raise InvalidDecision(f"decision {decision_id}: kind must be one of {', '.join(KINDS)}")
+    if kind == "override":
+        supersedes = _text(d, "supersedes", decision_id, required=True)
+        _text(d, "reason", decision_id, required=True)
+        if supersedes == decision_id:
+            raise InvalidDecision(f"override {decision_id} cannot supersede itself")
+    return str(kind)
+
+
+def _check_route(d: Mapping[str, Any], decision_id: str) -> None:
+    """A route from the contract; only a confirmation may leave it to the confirmed decision."""
+    confirming = d["kind"] == "override" and d.get("action") == "CONFIRM"
+    if d.get("route") is None and confirming:
+        return
+    if d.get("route") not in ROUTES:
+        raise InvalidDecision(f"decision {decision_id}: route must be one of {', '.join(ROUTES)}")
+
+
+def _check_numbers(d: Mapping[str, Any], decision_id: str) -> None:
+    for name in ("child_index", "level"):
+        value = d.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise InvalidDecision(f"decision {decision_id}: {name} must be a whole number")
+    score = d.get("match_score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+        raise InvalidDecision(f"decision {decision_id}: match_score must be a number")
+
+
+def _check_lists(d: Mapping[str, Any], decision_id: str) -> None:
+    for rule in d.get("rules") or []:
+        if not isinstance(rule, Mapping) or not isinstance(rule.get("id"), str):
+            raise InvalidDecision(f"decision {decision_id}: every rule needs an id")
+    for flag in d.get("flags") or []:
+        if not isinstance(flag, str):
+            raise InvalidDecision(f"decision {decision_id}: flags must be text")
+
+
+def prepare(decision: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate one decision or override dict and return its JSON-ready, narrative-free form.
+
+    Raises InvalidDecision naming the decision id and the field, never its content.
+    """
+    if not isinstance(decision, Mapping):
+        raise InvalidDecision("a decision must be a JSON object")
+    d = jsonable(decision)
+    decision_id = _check_identity(d)
+    d["kind"] = _check_kind(d, decision_id)
+    _check_route(d, decision_id)
+    _text(d, "decided_by", decision_id, required=True)
+    parse_instant(d.get("decided_at"), "decided_at", decision_id)
+    for name in ("received_at", "deadline"):
+        if d.get(name) is not None:
+            parse_instant(d[name], name, decision_id)
+    _check_numbers(d, decision_id)
+    _check_lists(d, decision_id)
+    return d
+
+
+def _joined(items: Sequence[str]) -> str:
+    """'|a|b|' so that a LIKE '%|a|%' finds a whole id, not a prefix of another."""
+    return "|" + "|".join(items) + "|" if items else ""
+
+
+def _optional_instant(d: Mapping[str, Any], name: str, decision_id: str) -> datetime | None:
+    value = d.get(name)
+    return None if value is None else parse_instant(value, name, decision_id)
+
+
+def columns_of(d: Mapping[str, Any]) -> dict[str, Any]:
+    """The searchable columns of a prepared decision, derived from its JSON and nothing else.
+
+    ``verify`` derives them again from the stored JSON, so a column edited behind the
+    log's back (say, the route) is caught even though the JSON still hashes correctly.
+    """
+    decision_id = str(d["decision_id"])
+    score = d.get("match_score")
+    return {
+        "decision_id": decision_id,
+        "kind": d.get("kind", "decision"),
+        "agency": d.get("agency"),
+        "source_id": d.get("source_id"),
+        "source_code": d.get("source_code"),
+        "child_index": d.get("child_index"),
+        "child_key": d.get("child_key"),
+        "household_id": d.get("household_id"),
+        "match": d.get("match"),
+        "match_score": None if score is None else float(score),
+        "route": d.get("route"),
+        "level": d.get("level"),
+        "rule_ids": _joined([str(r["id"]) for r in d.get("rules") or []]),
+        "flags": _joined([str(f) for f in d.get("flags") or []]),
+        "rule_set_version": d.get("rule_set_version"),
+        "input_digest": d.get("input_digest"),
+        "received_at": _optional_instant(d, "received_at", decision_id),
+        "decided_at": parse_instant(d.get("decided_at"), "decided_at", decision_id),
+        "deadline": _optional_instant(d, "deadline", decision_id),
+        "decided_by": d.get("decided_by"),
+        "supersedes": d.get("supersedes"),
+        "reason": d.get("reason"),
+    }
+
+
+def unique_by_id(decisions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """First occurrence of each decision id, in order (a replayed batch holds repeats)."""
+    seen: set[str] = set()
+    unique = []
+    for d in decisions:
+        if d["decision_id"] not in seen:
+            seen.add(d["decision_id"])
+            unique.append(d)
+    return unique
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideEvent:
+    """A hub staff action from ``mash.overrides`` (schema mash/override)."""
+
+    event_id: str
+    decision_id: str
+    action: str
+    route: str | None
+    reason: str | None
+    actor: str
+    at: str
+
+    @classmethod
+    def from_mapping(cls, event: Mapping[str, Any]) -> OverrideEvent:
+        """Check an override event's fields; errors name the event id, never free text."""
+        event_id = event.get("event_id")
+        if not isinstance(event_id, str) or not event_id.strip():
+            raise InvalidDecision("an override event without an event_id cannot be logged")
+        action = event.get("action")
+        if action not in OVERRIDE_ACTIONS:
+            raise InvalidDecision(f"override event {event_id}: unknown action, not applied")
+        fields = {name: event.get(name) for name in ("decision_id", "actor")}
+        for name, value in fields.items():
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidDecision(f"override event {event_id}: {name} is required")
+        at = jsonable(event.get("at"))
+        parse_instant(at, "at", event_id)
+        reason = event.get("reason")
+        route = event.get("route")
+        return cls(
+            event_id=event_id,
+            decision_id=str(fields["decision_id"]),
+            action=str(action),
+            route=route if isinstance(route, str) and route else None,
+            reason=reason.strip() if isinstance(reason, str) and reason.strip() else None,
+            actor=str(fields["actor"]),
+            at=str(at),
+        )
+
+
+def override_entry(
+    event: OverrideEvent, superseded: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """The log entry for a staff action: CONFIRM and OVERRIDE supersede; CLAIM and TRANSFER
+    change no decision and are not logged (the hub's tracker keeps them).
+
+    The entry's decision id is the event id, so a redelivered event is a duplicate and is
+    dropped. An OVERRIDE needs a route and a reason; a CONFIRM keeps the proposed route (left
+    empty when the confirmed decision has not reached the log yet: a person's confirmation
+    is never refused because the sink read one topic faster than the other).
+    """
+    if event.action in UNLOGGED_ACTIONS:
+        return None
+    base = dict(superseded or {})
+    route = event.route or base.get("route")
+    if event.action == "OVERRIDE" and (event.route is None or event.reason is None):
+        raise InvalidDecision(f"override event {event.event_id}: needs a route and a reason")
+    entry: dict[str, Any] = {name: base.get(name) for name in _OVERRIDE_CONTEXT}
+    entry.update(
+        decision_id=event.event_id,
+        kind="override",
+        action=event.action,
+        route=route,
+        level=base.get("level") if route == base.get("route") else None,
+        rules=[],
+        checks={},
+        check_details={},
+        flags=[],
+        facts={},
+        rule_set_version=None,
+        input_digest=None,
+        decided_at=event.at,
+        decided_by=event.actor,
+        supersedes=event.decision_id,
+        reason=event.reason or CONFIRM_REASON,
+    )
+    return prepare(entry)

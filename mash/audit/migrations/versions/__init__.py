@@ -1,0 +1,1 @@
+"""Revisions of the decision-log schema, oldest first."""

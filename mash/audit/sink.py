@@ -1,0 +1,366 @@
+"""``mash sink``: copy ``mash.decisions`` and ``mash.overrides`` into the decision log.
+
+Exactly once, without Kafka transactions: the consumer's position is stored in the *database*,
+in the same transaction as the entries it covers, and on every (re)assignment the consumer
+seeks to the position the database holds. A crash at any point therefore either committed a
+batch with its offsets, or neither; the next run resumes right after the last committed
+entry. A decision id seen again (a worker replay) is skipped by the log, so nothing is
+duplicated either. Kafka's own group offsets are never trusted for this (a fresh database
+reads from the beginning); they are committed only so that operators can watch the lag.
+
+A message that cannot be decoded or validated goes to ``mash.deadletter`` with the reason
+(produced and flushed *before* the batch's offsets commit, so it is never lost), and the sink
+goes on. A database that is down is waited for, with backoff, forever: the sink never skips.
+Logs carry ids, counts and offsets, never decision content.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any, TypeVar
+
+from mash.audit.entries import OverrideEvent, override_entry, prepare
+from mash.audit.store import DecisionLog
+from mash.errors import AuditError, BrokerError, MashError
+from mash.topics import Topics
+
+log = logging.getLogger("mash.sink")
+
+T = TypeVar("T")
+Decoder = Callable[[bytes], Mapping[str, Any]]
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass(frozen=True)
+class SinkConfig:
+    """Where to read from and how to batch."""
+
+    bootstrap: str
+    topics: Topics
+    group: str = "mash-sink"
+    batch: int = 500
+    max_wait_ms: int = 200
+    until_idle_s: float | None = None
+    instance_id: str | None = None
+    client_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def default_instance_id(group: str) -> str:
+    """Static group membership per host: a sink restarted after a crash takes its partitions
+    back at once, instead of waiting out the dead member's session (45 s by default)."""
+    return f"{group}@{socket.gethostname()}"
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How messages are read and dead letters written (Avro subjects of schemas/mash)."""
+
+    decode_decision: Decoder
+    decode_override: Decoder
+    encode_deadletter: Callable[[Mapping[str, Any]], bytes]
+
+    @classmethod
+    def avro(cls) -> Codec:
+        from mash.avro import Registry, decode_decision
+
+        registry = Registry.default()
+        return cls(
+            decode_decision=lambda payload: decode_decision(payload, registry=registry),
+            decode_override=lambda payload: registry.decode(payload, "override"),
+            encode_deadletter=lambda record: registry.encode("deadletter", dict(record)),
+        )
+
+
+@dataclass
+class Batch:
+    """What has been read since the last commit."""
+
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    overrides: list[tuple[OverrideEvent, Any]] = field(default_factory=list)
+    deadletters: list[tuple[Any, str, str]] = field(default_factory=list)
+    offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    messages: int = 0
+
+    def __len__(self) -> int:
+        return self.messages
+
+
+def _why(exc: Exception) -> str:
+    """A dead-letter reason: our errors say what was wrong without values; others by type."""
+    if isinstance(exc, MashError):
+        return str(exc)[:500]
+    return f"unexpected {type(exc).__name__} while decoding"
+
+
+def deadletter_record(message: Any, stage: str, reason: str) -> dict[str, Any]:
+    """The ``deadletter`` subject's record for one consumed message."""
+    stamp = getattr(message, "timestamp", None)
+    sent = None if stamp is None or stamp < 0 else datetime.fromtimestamp(stamp / 1000, UTC)
+    return {
+        "source_topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+        "timestamp": sent,
+        "key": message.key,
+        "value": message.value,
+        "headers": [{"key": k, "value": v} for k, v in (message.headers or [])],
+        "stage": stage,
+        "reason": reason,
+        "failed_at": datetime.now(UTC),
+        "worker": f"mash-sink@{socket.gethostname()}/{os.getpid()}",
+    }  # fmt: skip
+
+
+class Sink:
+    """The consume -> log loop; see the module docstring for its guarantees."""
+
+    def __init__(self, config: SinkConfig, store: DecisionLog, codec: Codec) -> None:
+        self.config = config
+        self.store = store
+        self.codec = codec
+        self.batch = Batch()
+        self.stopping = threading.Event()
+        self.consumer: Any = None
+        self.producer: Any = None
+        self.logged = 0
+        self.deadlettered = 0
+        self.last_read: float | None = None  # set once partitions are assigned
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Consume until stopped (SIGTERM/SIGINT) or, with until_idle_s, until caught up."""
+        self.consumer = self._consumer()
+        try:
+            while not self.stopping.is_set():
+                self._fill()
+                if len(self.batch):
+                    self.last_read = time.monotonic()
+                self.flush()
+                if self._idle_long_enough():
+                    break
+        finally:
+            self._close()
+
+    def _idle_long_enough(self) -> bool:
+        """With until_idle_s: nothing read for that long since partitions were assigned."""
+        limit = self.config.until_idle_s
+        if limit is None or self.last_read is None:
+            return False
+        idle_for = time.monotonic() - self.last_read
+        if idle_for >= limit:
+            log.info("idle for %.1fs: stopping", idle_for)
+        return idle_for >= limit
+
+    def stop(self, *_: Any) -> None:
+        self.stopping.set()
+
+    def _fill(self) -> None:
+        deadline = time.monotonic() + self.config.max_wait_ms / 1000
+        while len(self.batch) < self.config.batch and not self.stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            records = self.consumer.poll(
+                timeout_ms=max(1, int(remaining * 1000)),
+                max_records=self.config.batch - len(self.batch),
+            )
+            for messages in records.values():
+                for message in messages:
+                    self._take(message)
+
+    def _take(self, message: Any) -> None:
+        """Decode one message into the batch (or its dead letters), and advance its offset."""
+        batch = self.batch
+        batch.messages += 1
+        batch.offsets[(message.topic, message.partition)] = message.offset + 1
+        try:
+            if message.topic == self.config.topics.overrides:
+                event = self.codec.decode_override(message.value)
+                batch.overrides.append((OverrideEvent.from_mapping(event), message))
+            else:
+                batch.decisions.append(prepare(self.codec.decode_decision(message.value)))
+        except Exception as exc:  # a poison message must never stop the log
+            batch.deadletters.append((message, "decode", _why(exc)))
+
+    # --- committing ------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Dead letters out first, then entries and offsets in one database transaction."""
+        batch = self.batch
+        if not len(batch):
+            return
+        entries = batch.decisions + self._override_entries(batch)
+        if batch.deadletters:
+            self._retry(lambda: self._send_deadletters(batch.deadletters), "dead-lettering")
+        new = self._retry(
+            lambda: self.store.append_with_offsets(entries, batch.offsets), "appending"
+        )
+        self.logged += new
+        self.deadlettered += len(batch.deadletters)
+        log.info(
+            "logged %d new entries of %d, %d dead letters, offsets %s",
+            new,
+            len(entries),
+            len(batch.deadletters),
+            {f"{t}/{p}": o for (t, p), o in sorted(batch.offsets.items())},
+        )
+        self._commit_for_monitoring(batch.offsets)
+        self.batch = Batch()
+
+    def _override_entries(self, batch: Batch) -> list[dict[str, Any]]:
+        if not batch.overrides:
+            return []
+        wanted = [event.decision_id for event, _ in batch.overrides]
+        known = self._retry(lambda: self.store.get_many(wanted), "reading decisions")
+        known.update({d["decision_id"]: d for d in batch.decisions})
+        entries = []
+        for event, message in batch.overrides:
+            try:
+                entry = override_entry(event, known.get(event.decision_id))
+            except MashError as exc:
+                batch.deadletters.append((message, "validate", _why(exc)))
+                continue
+            if entry is not None:
+                entries.append(entry)
+        return entries
+
+    def _retry(self, action: Callable[[], T], what: str) -> T:
+        """Run ``action`` until it succeeds: a database or broker outage is waited out."""
+        delay = 0.5
+        while True:
+            try:
+                return action()
+            except (AuditError, BrokerError) as exc:
+                log.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
+            if self.stopping.wait(delay):
+                raise AuditError(f"stopped while {what} was failing; nothing was committed")
+            delay = min(delay * 2, MAX_BACKOFF_S)
+
+    # --- Kafka -----------------------------------------------------------------------------
+
+    def _consumer(self) -> Any:
+        from kafka import ConsumerRebalanceListener, KafkaConsumer
+        from kafka.errors import KafkaError
+
+        sink = self
+
+        class SeekToLog(ConsumerRebalanceListener):  # type: ignore[misc]
+            """Positions come from the database, never from Kafka's committed offsets."""
+
+            def on_partitions_revoked(self, revoked: Any) -> None:
+                sink.flush()
+
+            def on_partitions_assigned(self, assigned: Any) -> None:
+                sink.seek_to_log(assigned)
+
+        try:
+            consumer = KafkaConsumer(
+                bootstrap_servers=self.config.bootstrap,
+                group_id=self.config.group,
+                client_id="mash-sink",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                isolation_level="read_committed",
+                max_poll_records=self.config.batch,
+                max_poll_interval_ms=600_000,
+                session_timeout_ms=30_000,
+                group_instance_id=self.config.instance_id,
+                **dict(self.config.client_options),
+            )
+            topics = self.config.topics
+            consumer.subscribe([topics.decisions, topics.overrides], listener=SeekToLog())
+        except KafkaError as exc:
+            raise BrokerError(f"cannot consume from {self.config.bootstrap}: {exc}") from exc
+        return consumer
+
+    def seek_to_log(self, assigned: Any) -> None:
+        """Seek each assigned partition to the next offset the log holds (or the start)."""
+        by_topic: dict[str, list[Any]] = {}
+        for tp in assigned:
+            by_topic.setdefault(tp.topic, []).append(tp)
+        for topic, partitions in by_topic.items():
+            logged = self._logged_offsets(topic)
+            for tp in partitions:
+                if tp.partition in logged:
+                    self.consumer.seek(tp, logged[tp.partition])
+                else:
+                    self.consumer.seek_to_beginning(tp)
+        log.info("assigned %s", sorted(f"{tp.topic}/{tp.partition}" for tp in assigned))
+        if assigned:
+            self.last_read = time.monotonic()
+
+    def _logged_offsets(self, topic: str) -> dict[int, int]:
+        return self._retry(lambda: self.store.committed_offsets(topic), "reading offsets")
+
+    def _send_deadletters(self, letters: list[tuple[Any, str, str]]) -> None:
+        from kafka import KafkaProducer
+        from kafka.errors import KafkaError
+
+        try:
+            if self.producer is None:
+                self.producer = KafkaProducer(
+                    bootstrap_servers=self.config.bootstrap,
+                    client_id="mash-sink-deadletter",
+                    acks="all",
+                    **dict(self.config.client_options),
+                )
+            futures = []
+            for message, stage, reason in letters:
+                record = deadletter_record(message, stage, reason)
+                value = self.codec.encode_deadletter(record)
+                futures.append(
+                    self.producer.send(self.config.topics.deadletter, key=message.key, value=value)
+                )
+                log.warning(
+                    "dead-lettered %s/%d@%d: %s", message.topic, message.partition,
+                    message.offset, reason,
+                )  # fmt: skip
+            self.producer.flush()
+            for future in futures:
+                future.get(timeout=30)
+        except KafkaError as exc:
+            raise BrokerError(f"cannot write dead letters: {exc}") from exc
+
+    def _commit_for_monitoring(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """Mirror the positions to Kafka so lag tools work; the database stays the truth."""
+        from kafka import OffsetAndMetadata, TopicPartition
+
+        try:
+            self.consumer.commit_async(
+                {
+                    TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
+                    for (t, p), o in offsets.items()
+                }
+            )
+        except Exception as exc:  # monitoring only: never let it stop the log
+            log.debug("monitoring commit skipped: %s", type(exc).__name__)
+
+    def _close(self) -> None:
+        if self.consumer is not None:
+            self.consumer.close(autocommit=False)
+        if self.producer is not None:
+            self.producer.close(timeout=10)
+
+
+def run_sink(config: SinkConfig, store: DecisionLog, codec: Codec | None = None) -> Sink:
+    """Run a sink in this process until SIGTERM/SIGINT (or idle, if configured)."""
+    sink = Sink(config, store, codec or Codec.avro())
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: finishing the current batch", signum)
+        sink.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
+    sink.run()
+    return sink

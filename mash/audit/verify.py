@@ -1,0 +1,330 @@
+"""Recompute everything the log claims and say where it stops holding (pure: rows in, report out).
+
+What is checked, entry by entry in position order: positions run 1, 2, 3 ... without gaps;
+the stored decision is canonical JSON; every searchable column equals what the decision
+says; each entry chains to the one before; each entry's hash matches its content. Then the
+Merkle root over all entries is recomputed, the access log is checked the same way, and a
+checkpoint (if given) must carry a valid signature and be a prefix of today's log, proved by
+an RFC 6962 consistency proof: this is what catches a rewritten or truncated tail that still
+chains perfectly.
+
+After a broken entry the scan carries on from that entry's stored hash, so one edit is
+reported once (not as a cascade), and the first problem names its position and decision id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from mash.audit import merkle
+from mash.audit.chain import GENESIS, access_leaf, canonical_json, chain_hash, entry_leaf
+from mash.audit.checkpoint import Checkpoint, TreeHead, sign, signature_problem
+from mash.audit.entries import columns_of, format_instant
+from mash.errors import AuditError, MashError
+
+MAX_PROBLEMS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing that does not hold, located by log, position and decision id."""
+
+    log: str
+    seq: int | None
+    decision_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.log if self.seq is None else f"{self.log} entry {self.seq}"
+        if self.decision_id:
+            where += f" (decision {self.decision_id})"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ChainScan:
+    """The outcome of walking one chain: size, hashes as recomputed, and problems found."""
+
+    size: int = 0
+    head_hash: bytes = GENESIS
+    entry_hashes: list[bytes] = field(default_factory=list)
+    leaf_hashes: list[bytes] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+
+    def add(self, problem: Problem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Everything verify found; ``ok`` only when every check held."""
+
+    entries: int
+    access_entries: int
+    root_hash: str
+    head_hash: str
+    problems: tuple[Problem, ...]
+    problem_count: int
+    checkpoint: TreeHead | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    @property
+    def first(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+
+def _utc(moment: Any) -> Any:
+    if isinstance(moment, datetime):
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment
+
+
+def _same(stored: Any, derived: Any) -> bool:
+    """Compare a stored column with its derived value (SQLite returns naive UTC times)."""
+    return bool(_utc(stored) == _utc(derived))
+
+
+def _hex(value: Any) -> bytes | None:
+    try:
+        raw = bytes.fromhex(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return raw if raw is not None and len(raw) == merkle.HASH_SIZE else None
+
+
+def _parse_body(row: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    body = row.get("body")
+    try:
+        decision = json.loads(body) if isinstance(body, str) else None
+    except json.JSONDecodeError:
+        decision = None
+    if not isinstance(decision, dict):
+        return None, ["the sealed decision is not a JSON object (edited)"]
+    if canonical_json(decision).decode("utf-8") != body:
+        return decision, ["the sealed decision is not in canonical form (edited)"]
+    return decision, []
+
+
+def _column_problems(row: Mapping[str, Any], decision: Mapping[str, Any]) -> list[str]:
+    try:
+        derived = columns_of(decision)
+    except MashError:
+        return ["the sealed decision is no longer a valid decision (edited)"]
+    return [
+        f"column {name} does not match the sealed decision"
+        for name, value in derived.items()
+        if not _same(row.get(name), value)
+    ]
+
+
+def _leaf_of(row: Mapping[str, Any], decision: Mapping[str, Any] | None) -> bytes:
+    created = row.get("created_at")
+    created_text = format_instant(_utc(created)) if isinstance(created, datetime) else ""
+    if decision is None:
+        return str(row.get("body")).encode("utf-8")
+    return entry_leaf(int(row.get("seq") or 0), created_text, decision)
+
+
+def _chain_problems(row: Mapping[str, Any], leaf: bytes, previous: bytes, seq: int) -> list[str]:
+    problems = []
+    prev = _hex(row.get("prev_hash"))
+    if prev != previous:
+        problems.append(f"does not chain to entry {seq - 1}: an entry before it was changed, "
+                        "removed or inserted")  # fmt: skip
+    stored = _hex(row.get("entry_hash"))
+    if stored is None or stored != chain_hash(prev or previous, leaf):
+        problems.append("its hash does not match its content (the entry was changed)")
+    return problems
+
+
+def check_decisions(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
+    """Walk the decision log in position order and recompute every entry."""
+    scan = ChainScan()
+    previous = GENESIS
+    last_seq = 0
+    for position, row in enumerate(rows, start=1):
+        seq, expected = row.get("seq"), last_seq + 1
+        last_seq = seq if isinstance(seq, int) else expected
+        decision, problems = _parse_body(row)
+        decision_id = str(row.get("decision_id") or (decision or {}).get("decision_id") or "")
+        if seq != expected:
+            problems.insert(0, f"found where entry {expected} was expected: an entry is "
+                               "missing, inserted or out of order")  # fmt: skip
+        if decision is not None:
+            problems += _column_problems(row, decision)
+        leaf = _leaf_of(row, decision)
+        problems += _chain_problems(row, leaf, previous, expected)
+        for message in problems:
+            scan.add(Problem("decision log", int(seq or 0), decision_id, message))
+        scan.leaf_hashes.append(merkle.leaf_hash(leaf))
+        previous = _hex(row.get("entry_hash")) or chain_hash(previous, leaf)
+        scan.entry_hashes.append(previous)
+        scan.size = position
+    scan.head_hash = previous
+    return scan
+
+
+def _access_leaf(row: Mapping[str, Any]) -> tuple[bytes, list[str]]:
+    try:
+        detail = json.loads(row.get("detail") or "")
+    except json.JSONDecodeError:
+        return str(row.get("detail")).encode(), ["the recorded detail is not JSON (edited)"]
+    at = row.get("at")
+    at_text = format_instant(_utc(at)) if isinstance(at, datetime) else ""
+    leaf = access_leaf(int(row.get("seq") or 0), at_text, str(row.get("who")),
+                       str(row.get("action")), detail)  # fmt: skip
+    return leaf, []
+
+
+def check_access(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
+    """Walk the access log (who read what, when) the same way."""
+    scan = ChainScan()
+    previous = GENESIS
+    last_seq = 0
+    for position, row in enumerate(rows, start=1):
+        seq, expected = row.get("seq"), last_seq + 1
+        last_seq = seq if isinstance(seq, int) else expected
+        leaf, problems = _access_leaf(row)
+        if seq != expected:
+            problems.insert(0, f"found where record {expected} was expected: a record is "
+                               "missing, inserted or out of order")  # fmt: skip
+        problems += _chain_problems(row, leaf, previous, expected)
+        for message in problems:
+            scan.add(Problem("access log", int(seq or 0), None, message))
+        previous = _hex(row.get("entry_hash")) or chain_hash(previous, leaf)
+        scan.entry_hashes.append(previous)
+        scan.size = position
+    scan.head_hash = previous
+    return scan
+
+
+def _tree_problems(head: TreeHead, decisions: ChainScan, root: bytes) -> list[str]:
+    if head.tree_size > decisions.size:
+        return [f"the log has {decisions.size} entries but the checkpoint signed "
+                f"{head.tree_size}: entries were removed (truncation or rollback)"]  # fmt: skip
+    signed_root = _hex(head.root_hash)
+    proof = merkle.consistency_proof(decisions.leaf_hashes, head.tree_size)
+    consistent = signed_root is not None and merkle.verify_consistency(
+        head.tree_size, decisions.size, signed_root, root, proof
+    )
+    if not consistent:
+        return [f"the log no longer contains the tree of {head.tree_size} entries signed at "
+                f"{head.timestamp}: an entry up to position {head.tree_size} was changed, "
+                "removed, inserted or reordered"]  # fmt: skip
+    if head.tree_size and decisions.entry_hashes[head.tree_size - 1].hex() != head.head_hash:
+        return [f"the chain hash of entry {head.tree_size} differs from the signed one"]
+    return []
+
+
+def _access_problems(head: TreeHead, access: ChainScan) -> list[str]:
+    if head.access_size > access.size:
+        return [f"the access log has {access.size} records but the checkpoint signed "
+                f"{head.access_size}: records of who read the log were removed"]  # fmt: skip
+    at = access.entry_hashes[head.access_size - 1] if head.access_size else GENESIS
+    if at.hex() != head.access_head:
+        return [f"the access log up to record {head.access_size} differs from the signed one"]
+    return []
+
+
+def check_checkpoint(
+    checkpoint: Checkpoint,
+    decisions: ChainScan,
+    access: ChainScan,
+    trusted: Ed25519PublicKey | None = None,
+) -> list[Problem]:
+    """Signature, then: is the signed tree still a prefix of the log (and the access log)?"""
+    root = merkle.root_hash(decisions.leaf_hashes)
+    messages = []
+    bad_signature = signature_problem(checkpoint, trusted)
+    if bad_signature:
+        messages.append(bad_signature)
+    messages += _tree_problems(checkpoint.head, decisions, root)
+    messages += _access_problems(checkpoint.head, access)
+    return [Problem("checkpoint", None, None, m) for m in messages]
+
+
+def build_report(
+    decisions: ChainScan,
+    access: ChainScan,
+    checkpoint: Checkpoint | None = None,
+    trusted: Ed25519PublicKey | None = None,
+) -> VerifyReport:
+    """Combine the scans (and the checkpoint check) into one report."""
+    problems = [*decisions.problems, *access.problems]
+    count = decisions.problem_count + access.problem_count
+    if checkpoint is not None:
+        signed = check_checkpoint(checkpoint, decisions, access, trusted)
+        problems += signed
+        count += len(signed)
+    return VerifyReport(
+        entries=decisions.size,
+        access_entries=access.size,
+        root_hash=merkle.root_hash(decisions.leaf_hashes).hex(),
+        head_hash=decisions.head_hash.hex(),
+        problems=tuple(problems),
+        problem_count=count,
+        checkpoint=None if checkpoint is None else checkpoint.head,
+    )
+
+
+def tree_head(decisions: ChainScan, access: ChainScan, timestamp: str) -> TreeHead:
+    """The head a checkpoint signs, from scans that found no problem."""
+    return TreeHead(
+        tree_size=decisions.size,
+        root_hash=merkle.root_hash(decisions.leaf_hashes).hex(),
+        head_hash=decisions.head_hash.hex(),
+        access_size=access.size,
+        access_head=access.head_hash.hex(),
+        timestamp=timestamp,
+    )
+
+
+class LogRows(Protocol):
+    """Where verify reads from: the store (or anything yielding the same rows)."""
+
+    def entry_rows(self) -> Iterator[dict[str, Any]]: ...
+
+    def access_rows(self) -> Iterator[dict[str, Any]]: ...
+
+
+Track = Callable[[Iterable[dict[str, Any]]], Iterable[dict[str, Any]]]
+
+
+def _untracked(rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    return rows
+
+
+def verify_log(
+    log: LogRows,
+    checkpoint: Checkpoint | None = None,
+    trusted: Ed25519PublicKey | None = None,
+    track: Track = _untracked,
+) -> VerifyReport:
+    """Recompute both chains, the Merkle root and (optionally) a checkpoint against them."""
+    decisions = check_decisions(track(log.entry_rows()))
+    access = check_access(log.access_rows())
+    return build_report(decisions, access, checkpoint, trusted)
+
+
+def checkpoint_log(
+    log: LogRows, key: Ed25519PrivateKey, now: datetime, track: Track = _untracked
+) -> Checkpoint:
+    """Sign the log's current tree head, but only after it verifies: a signature vouches."""
+    decisions = check_decisions(track(log.entry_rows()))
+    access = check_access(log.access_rows())
+    report = build_report(decisions, access)
+    if not report.ok:
+        raise AuditError(f"refusing to sign a log that does not verify: {report.first}")
+    return sign(tree_head(decisions, access, format_instant(now)), key)

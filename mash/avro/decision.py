@@ -1,0 +1,120 @@
+"""The decision dict (``mash.domain.decision.decision_to_dict``) <-> the ``decision`` subject.
+
+Rule evidence, check details and facts travel as JSON text inside the Avro record: their shape
+follows the rule set (a new rule may cite a new fact), and a schema change per rule change would
+make the rule set hostage to the schema. Everything with a fixed shape is typed.
+
+Times are ISO-8601 strings in the dict and ``timestamp-micros`` on the wire; decoding writes
+them back as UTC with ``Z`` (the hub's one time format), microseconds only when non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from mash.avro.forms import iso_instant
+from mash.avro.framing import Wire
+from mash.avro.registry import Registry
+from mash.errors import DecodeError, SchemaError
+
+DECISION_SUBJECT = "decision"
+_TIMES = ("received_at", "decided_at", "deadline")
+_JSON_TEXT = ("check_details", "facts")
+
+
+def _dumps(value: Any, where: str, decision_id: str) -> str:
+    try:
+        return json.dumps(
+            {} if value is None else value,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"decision {decision_id}: {where} is not JSON-serialisable") from exc
+
+
+def _loads(text: str, where: str, decision_id: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"decision {decision_id}: {where} is not JSON") from exc
+
+
+def _instant(value: Any, where: str, decision_id: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError as exc:
+        raise SchemaError(f"decision {decision_id}: {where} is not an ISO-8601 time") from exc
+    if not isinstance(moment, datetime):
+        raise SchemaError(f"decision {decision_id}: {where} is not a time")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def decision_to_avro(decision: Mapping[str, Any]) -> dict[str, Any]:
+    """Decision dict -> Avro form of the ``decision`` subject (JSON text packed, times parsed)."""
+    decision_id = str(decision.get("decision_id", "?"))
+    record = dict(decision)
+    record["rules"] = [
+        {
+            **{k: v for k, v in rule.items() if k != "evidence"},
+            "evidence": _dumps(rule.get("evidence"), f"rules[{i}].evidence", decision_id),
+        }
+        for i, rule in enumerate(decision.get("rules") or ())
+    ]
+    for name in _JSON_TEXT:
+        record[name] = _dumps(decision.get(name), name, decision_id)
+    for name in _TIMES:
+        if name in record:
+            record[name] = _instant(record[name], name, decision_id)
+    if "flags" in record:
+        record["flags"] = list(record["flags"])
+    return record
+
+
+def decision_from_avro(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Avro form -> the decision dict, in the field order of the contract."""
+    decision_id = str(record.get("decision_id", "?"))
+    out = dict(record)
+    out["rules"] = [
+        {**rule, "evidence": _loads(rule["evidence"], f"rules[{i}].evidence", decision_id)}
+        for i, rule in enumerate(record["rules"])
+    ]
+    for name in _JSON_TEXT:
+        out[name] = _loads(record[name], name, decision_id)
+    for name in _TIMES:
+        out[name] = iso_instant(record[name])
+    out["checks"] = dict(record["checks"])
+    return out
+
+
+def _registry(registry: Registry | None) -> Registry:
+    return registry if registry is not None else Registry.default()
+
+
+def encode_decision(
+    decision: Mapping[str, Any],
+    *,
+    registry: Registry | None = None,
+    wire: Wire | str = Wire.CONFLUENT,
+) -> bytes:
+    """A decision dict as one framed Avro message (Confluent framing by default).
+
+    :class:`SchemaError` names the decision id and the field at fault, never a value.
+    """
+    reg = _registry(registry)
+    record = decision_to_avro(decision)
+    try:
+        return reg.encode(DECISION_SUBJECT, record, wire=wire)
+    except SchemaError as exc:
+        raise SchemaError(f"decision {decision.get('decision_id', '?')}: {exc}") from exc
+
+
+def decode_decision(payload: bytes, *, registry: Registry | None = None) -> dict[str, Any]:
+    """One framed ``decision`` message (either framing) -> the decision dict."""
+    reg = _registry(registry)
+    return decision_from_avro(reg.decode(payload, DECISION_SUBJECT))

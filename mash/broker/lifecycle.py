@@ -1,0 +1,194 @@
+"""``mash broker start|stop|status``: one local Kafka broker (KRaft, broker+controller).
+
+Start is idempotent (a running broker is left alone), stop is a controlled shutdown, and status
+tells a dead broker (pid file left by a kill -9 or a crash) from a stopped one. Data survives
+every one of these: the storage is formatted once and the cluster id is kept in the data dir.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from importlib import resources
+from typing import Literal
+
+from mash.broker import process
+from mash.broker.admin import metadata_ready
+from mash.broker.config import (
+    BrokerConfig,
+    format_command,
+    java_command,
+    render_properties,
+    server_properties,
+)
+from mash.broker.jars import ensure_jars
+from mash.broker.prereqs import require_free_ports, require_java
+from mash.errors import BrokerError
+
+State = Literal["running", "stopped", "dead"]
+Report = Callable[[str], None]
+
+
+def _silent(_: str) -> None:
+    """Default progress reporter: library callers (tests) want no output."""
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    """What ``mash broker status`` reports; ``pid`` is the recorded one, even when dead."""
+
+    state: State
+    pid: int | None
+    bootstrap: str
+    data_dir: str
+    log_file: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """What a start did: ``started`` is False when the broker was already running (no-op)."""
+
+    started: bool
+    pid: int
+    bootstrap: str
+    seconds: float
+    recovered_from_dead: bool = False
+
+
+def status(config: BrokerConfig) -> BrokerStatus:
+    """Running (the recorded pid is our broker), dead (pid recorded, process gone), or stopped."""
+    pid = process.read_pid(config.pid_file)
+    if pid is None:
+        state: State = "stopped"
+    elif process.is_broker(pid, config.properties_file):
+        state = "running"
+    else:
+        state = "dead"
+    return BrokerStatus(state, pid, config.bootstrap, str(config.data_dir), str(config.log_file))
+
+
+def new_cluster_id() -> str:
+    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (22 characters)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def start(config: BrokerConfig, report: Report = _silent) -> StartResult:
+    """Start the broker unless it runs already, and return once clients can use it."""
+    with process.file_lock(config.data_dir / ".lock"):
+        return _start(config, report)
+
+
+def stop(config: BrokerConfig, report: Report = _silent) -> BrokerStatus:
+    """Controlled shutdown (SIGTERM), SIGKILL only if it hangs; a stopped broker is a no-op.
+
+    Returns the status seen before stopping, so the caller can say what it did.
+    """
+    with process.file_lock(config.data_dir / ".lock"):
+        return _stop(config, report)
+
+
+def _start(config: BrokerConfig, report: Report) -> StartResult:
+    began = time.monotonic()
+    current = status(config)
+    if current.state == "running" and current.pid is not None:
+        _wait_ready(config, current.pid, began)
+        return StartResult(False, current.pid, config.bootstrap, time.monotonic() - began)
+    recovered = current.state == "dead"
+    if recovered:
+        report(f"the broker (pid {current.pid}) had died; starting it again with its data")
+        process.remove_pid(config.pid_file)
+    require_free_ports(
+        config.host,
+        [("MASH_KAFKA_PORT", config.port), ("MASH_CONTROLLER_PORT", config.controller_port)],
+    )
+    java = require_java()
+    ensure_jars(config, report)
+    _write_config(config)
+    _format_storage(java, config, report)
+    report(f"starting Kafka on {config.bootstrap}")
+    _rotate_log(config)
+    pid = process.launch(java_command(java, config), config.log_file)
+    process.write_pid(config.pid_file, pid)
+    report(f"waiting for the broker (pid {pid}) to answer a metadata request")
+    _wait_ready(config, pid, began)
+    return StartResult(True, pid, config.bootstrap, time.monotonic() - began, recovered)
+
+
+def _stop(config: BrokerConfig, report: Report) -> BrokerStatus:
+    current = status(config)
+    if current.state == "running" and current.pid is not None:
+        report(f"stopping the broker (pid {current.pid})")
+        clean = process.terminate(current.pid, config.properties_file, config.stop_timeout_s)
+        if not clean:
+            report(f"controlled shutdown took over {config.stop_timeout_s:.0f} s: killed it")
+    process.remove_pid(config.pid_file)
+    return current
+
+
+def _write_config(config: BrokerConfig) -> None:
+    """Regenerate server.properties and the log4j2 config on every start (ports may change)."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    config.properties_file.write_text(render_properties(server_properties(config)))
+    config.log4j_file.write_bytes((resources.files("mash.broker") / "log4j2.yaml").read_bytes())
+
+
+def _format_storage(java: str, config: BrokerConfig, report: Report) -> None:
+    """Format the KRaft log directory once; the cluster id lives in the data dir for good."""
+    if (config.log_dir / "meta.properties").exists():
+        return
+    if config.cluster_id_file.exists():
+        cluster_id = config.cluster_id_file.read_text().strip()
+    else:
+        cluster_id = new_cluster_id()
+        config.cluster_id_file.write_text(cluster_id + "\n")
+    report(f"formatting the broker storage (cluster id {cluster_id})")
+    try:
+        result = subprocess.run(
+            format_command(java, config, cluster_id),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BrokerError("formatting the broker storage took over 120 s") from exc
+    if result.returncode != 0:
+        output = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise BrokerError(f"formatting the broker storage failed:\n{output}")
+
+
+def _rotate_log(config: BrokerConfig) -> None:
+    """Keep the previous run's log as broker.log.1: after a crash it says why."""
+    if config.log_file.exists():
+        config.log_file.replace(config.log_file.with_name(config.log_file.name + ".1"))
+
+
+def _wait_ready(config: BrokerConfig, pid: int, began: float) -> None:
+    """Poll with metadata requests until the broker answers, it dies, or time runs out."""
+    deadline = began + config.start_timeout_s
+    while True:
+        if not process.is_broker(pid, config.properties_file):
+            process.remove_pid(config.pid_file)
+            raise BrokerError(
+                f"the broker exited during start-up; last lines of {config.log_file}:\n"
+                + process.tail(config.log_file)
+            )
+        if metadata_ready(config.bootstrap, timeout_s=2.0):
+            return
+        if time.monotonic() >= deadline:
+            process.terminate(pid, config.properties_file, 15.0)
+            process.remove_pid(config.pid_file)
+            raise BrokerError(
+                f"the broker did not answer a metadata request within "
+                f"{config.start_timeout_s:.0f} s (stopped it; raise MASH_BROKER_START_TIMEOUT "
+                f"on a slow machine); last lines of {config.log_file}:\n"
+                + process.tail(config.log_file)
+            )
+        time.sleep(0.3)

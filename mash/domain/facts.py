@@ -1,0 +1,413 @@
+"""The enriched child: the flat, typed facts the threshold rules see, and nothing else.
+
+One dict per child, built from the canonical referral and the cross-agency checks. It is what
+the rules evaluate, what a decision logs as ``facts`` and what ``mash whatif`` re-evaluates
+under another rule set years later, so it is deliberately plain:
+
+* **Flat and typed, no nulls.** CEL has no truthiness and mishandles null (``null < 6`` is an
+  error, not false), so every fact always has a value of one type. Where "not known" matters
+  there is an explicit boolean (``dob_known``, ``attendance_known``, ``dash_scored``) and the
+  number takes a documented sentinel (``-1``) that a rule must guard: :data:`FACTS` records
+  each guard and ``mash rules check`` warns about a rule that reads the number without it.
+* **No names, no narrative, no identifiers.** Codes, ages, flags and record summaries only:
+  the facts are copied into the decision log and into every fired rule's evidence.
+* **Unknown is never reassurance.** Defaults are the "nothing known" value, and a check that
+  could not run is visible (``<kind>_available`` false), so the engine can fail upward.
+
+POSSIBLE identity matches. A record that only *possibly* belongs to the child (identity
+resolution said POSSIBLE) can be someone else's, so it may add concern but never remove it:
+each of its values is taken only when it is concerning (a status other than NONE, a positive
+count, a true risk flag) and otherwise left at the not-found default; ``<kind>_found`` stays
+false and ``<kind>_match`` says POSSIBLE, and ``identity_uncertain`` is set so the decision is
+flagged for a person to resolve. Since every default is the least concerning value, this can
+only ever raise a child's level, never lower it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+from mash.domain.checks import CheckResult
+from mash.domain.codes import CONCERN_CODES
+from mash.domain.referral import Child, Referral
+
+UNKNOWN: Final = -1
+"""Sentinel for a number that is not known; always paired with a ``*_known`` boolean."""
+
+PRE_MOBILE_MONTHS: Final = 6
+"""Below this age a baby whose mobility is not recorded is taken to be pre-mobile.
+
+The pan-London and Leicester, Leicestershire & Rutland protocols for bruising and injuries in
+pre-mobile babies define pre-mobile as "not yet rolling, crawling, bottom-shuffling, pulling
+to stand, cruising or walking independently", and apply to every baby under six months
+whatever the parents say about mobility. An explicit "mobile: false" from the referrer counts
+at any age (e.g. a disabled child who is not independently mobile)."""
+
+DOMESTIC_ABUSE_CODES: Final = frozenset({"3A", "3B", "3C"})
+CONFIDENT_MATCHES: Final = frozenset({"EXACT", "PROBABLE"})
+
+# The record kinds as they appear in fact names (``social-care`` -> ``social_care_*``).
+CHECK_PREFIXES: Final[Mapping[str, str]] = {
+    "social-care": "social_care",
+    "early-help": "early_help",
+    "police": "police",
+    "health": "health",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    """One fact: its CEL type, its value when nothing is known, and what it means.
+
+    ``guard`` names the boolean a rule must test before trusting a sentinel default
+    (``attendance_known && attendance_percent < 90.0``). ``continuous`` marks numbers that
+    take many values (ages, counts, percentages); every other fact takes few values, which
+    lets the engine specialise its compiled rules per combination of them."""
+
+    name: str
+    type: type
+    default: Any
+    meaning: str
+    guard: str | None = None
+    derived: bool = False
+    continuous: bool = False
+
+
+def _spec(name: str, kind: type, default: Any, meaning: str, guard: str | None = None) -> FactSpec:
+    return FactSpec(name, kind, default, meaning, guard, continuous=kind in (int, float))
+
+
+_CHILD_FACTS: Final[tuple[FactSpec, ...]] = (
+    _spec("agency", str, "", "Referring agency: police, health or council."),
+    _spec("source_code", str, "10", "DfE CIN referral source code (6 police, 3A GP, 2A "
+          "school...)."),
+    _spec("age_months", int, UNKNOWN, "Completed months of age on the day received; -1 unknown; "
+          "0 for an unborn baby.", "dob_known"),
+    _spec("age_years", int, UNKNOWN, "Completed years of age; -1 unknown; 0 unborn.", "dob_known"),
+    _spec("dob_known", bool, False, "The date of birth is known (false for unborn babies)."),
+    _spec("unborn", bool, False, "The referral is about an unborn baby."),
+    _spec("mobility_known", bool, False, "The referrer said whether the child is mobile."),
+    _spec("pre_mobile", bool, False, "Not yet independently mobile: recorded as not mobile, or "
+          "mobility not recorded and under 6 months (pre-mobile baby protocols)."),
+    _spec("concerns", list, [], "Concern codes: DfE CIN factor codes and form extras (FII...)."),
+    _spec("unrecognised_concerns", bool, False, "A concern code outside the hub's code list."),
+    _spec("health_indicators", list, [], "Health indicators (MISSED_IMMUNISATIONS, PREGNANT...)."),
+    _spec("injury_present", bool, False, "An injury is recorded (health injury or police "
+          "'child injured')."),
+    _spec("injury_kind", str, "NONE", "BRUISE, BURN, FRACTURE, HEAD_INJURY, BITE, OTHER or NONE."),
+    _spec("injury_explanation_consistent", bool, False, "True only when the referrer recorded "
+          "the explanation as consistent with the injury; not recorded counts as false."),
+    _spec("present_at_incident", bool, False, "Police: the child was present at the incident."),
+    _spec("child_injured", bool, False, "Police: the child was injured in the incident."),
+    _spec("disclosure", bool, False, "The child has disclosed harm (council referrals)."),
+    _spec("incident_type", str, "NONE", "Police incident type, or NONE for other agencies."),
+    _spec("domestic_abuse", bool, False, "Domestic abuse is part of this referral: a police "
+          "domestic abuse incident or a 3A/3B/3C concern code."),
+    _spec("dash_risk", str, "NOT_ASSESSED", "DASH risk level: STANDARD, MEDIUM, HIGH, "
+          "NOT_ASSESSED."),
+    _spec("dash_scored", bool, False, "A DASH score (number of 'yes' answers) was given (v2)."),
+    _spec("dash_score", int, UNKNOWN, "DASH 'yes' answers out of 27; -1 not given.",
+          "dash_scored"),
+    _spec("strangulation", bool, False, "Police: non-fatal strangulation or suffocation."),
+    _spec("weapon", bool, False, "Police: a weapon was used."),
+    _spec("victim_pregnant", bool, False, "Police: the victim is pregnant."),
+    _spec("marac_referral", bool, False, "Police: the case is being referred to MARAC."),
+    _spec("consent", str, "NOT_RECORDED", "Family consent: GIVEN, REFUSED, "
+          "NOT_SOUGHT_RISK_OF_HARM or NOT_RECORDED."),
+    _spec("attendance_known", bool, False, "A school attendance figure was given."),
+    _spec("attendance_percent", float, float(UNKNOWN), "School attendance percentage; -1.0 "
+          "not given.", "attendance_known"),
+    _spec("support_requested", str, "NONE", "Council: ADVICE, EARLY_HELP, ASSESSMENT or NONE."),
+    _spec("setting", str, "NONE", "Health setting (EMERGENCY_DEPARTMENT, GP...) or NONE."),
+    _spec("service", str, "NONE", "Council service (SCHOOL, HOUSING...) or NONE."),
+)
+
+
+def _check_specs(kind: str, prefix: str) -> tuple[FactSpec, ...]:
+    return (
+        _spec(f"{prefix}_available", bool, False, f"The {kind} records could be checked."),
+        _spec(f"{prefix}_found", bool, False, f"A {kind} record matched with confidence "
+              "(EXACT or PROBABLE)."),
+        _spec(f"{prefix}_match", str, "NONE", f"Match confidence of the {kind} record: EXACT, "
+              "PROBABLE, POSSIBLE or NONE."),
+    )
+
+
+_RECORD_FACTS: Final[tuple[FactSpec, ...]] = (
+    *_check_specs("social-care", "social_care"),
+    _spec("social_care_status", str, "NONE", "Social care status: NONE, OPEN_CIN, CP_PLAN, "
+          "LOOKED_AFTER, CLOSED, or NOT_RECORDED when a record carries none."),
+    _spec("social_care_referrals_12m", int, 0, "Referrals to social care in the last 12 months."),
+    _spec("social_care_s47_known", bool, False, "A previous s47 enquiry date is recorded."),
+    _spec("social_care_last_s47_months", int, UNKNOWN, "Months since the last s47 enquiry; -1 "
+          "none recorded.", "social_care_s47_known"),
+    *_check_specs("early-help", "early_help"),
+    _spec("early_help_open", bool, False, "An early help episode is open."),
+    _spec("early_help_lead_professional", bool, False, "The open episode has a lead "
+          "professional."),
+    *_check_specs("police", "police"),
+    _spec("police_domestic_incidents_12m", int, 0, "Domestic incidents at the child's address "
+          "in the last 12 months (police records)."),
+    _spec("police_open_marac", bool, False, "An open MARAC case at the child's address."),
+    _spec("police_household_risk_to_children", bool, False, "Someone in the household poses a "
+          "risk to children (e.g. a registered sex offender)."),
+    *_check_specs("health", "health"),
+    _spec("health_cpis_flag", str, "NONE", "CP-IS flag: NONE, CP_PLAN, LOOKED_AFTER, "
+          "UNBORN_CP_PLAN, or NOT_RECORDED."),
+    _spec("health_ed_attendances_12m", int, 0, "Emergency department attendances in 12 months."),
+    _spec("checks_unavailable", list, [], "Record kinds that could not be checked."),
+    _spec("identity_uncertain", bool, False, "Some record matched only POSSIBLY: a person must "
+          "confirm who the child is."),
+)
+
+SCREENING_FACTS: Final[tuple[FactSpec, ...]] = (
+    FactSpec("da_screening_level", int, 0, "Child-focused domestic abuse screening level 1-4; 0 "
+             "when there is no domestic abuse (added by the rule set's screening).", derived=True),
+    FactSpec("da_screening_score", int, 0, "Points behind the screening level.", derived=True,
+             continuous=True),
+    FactSpec("da_screening_reasons", list, [], "What raised the screening level, in words.",
+             derived=True),
+)
+
+FACTS: Final[Mapping[str, FactSpec]] = {
+    spec.name: spec for spec in (*_CHILD_FACTS, *_RECORD_FACTS, *SCREENING_FACTS)
+}
+"""Every fact a rule may name, with its type, default and meaning (the rules' vocabulary)."""
+
+
+def default_facts() -> dict[str, Any]:
+    """A child of whom nothing is known: every fact at its default (fresh lists)."""
+    return {name: (list(spec.default) if spec.type is list else spec.default)
+            for name, spec in FACTS.items()}
+
+
+# --------------------------------------------------------------------------- child
+
+
+def months_between(born: date, on: date) -> int:
+    """Completed calendar months from ``born`` to ``on`` (negative if ``on`` is earlier)."""
+    months = (on.year - born.year) * 12 + (on.month - born.month)
+    return months - 1 if on.day < born.day else months
+
+
+def _age_facts(child: Child, on: date) -> dict[str, Any]:
+    # A date of birth after the day of receipt is a data error, not a newborn: the age is
+    # then unknown, so age-based rules that guard on dob_known treat it as such.
+    if child.unborn:
+        return {"age_months": 0, "age_years": 0, "dob_known": False, "unborn": True}
+    if child.dob is None or child.dob > on:
+        return {"age_months": UNKNOWN, "age_years": UNKNOWN, "dob_known": False, "unborn": False}
+    months = months_between(child.dob, on)
+    return {"age_months": months, "age_years": months // 12, "dob_known": True, "unborn": False}
+
+
+def is_pre_mobile(child: Child, age_months: int, dob_known: bool) -> bool:
+    """Not yet independently mobile (see :data:`PRE_MOBILE_MONTHS`)."""
+    if child.unborn:
+        return False
+    if child.mobile is not None:
+        return not child.mobile
+    return dob_known and age_months < PRE_MOBILE_MONTHS
+
+
+def _injury_facts(child: Child, incident: bool) -> dict[str, Any]:
+    # ``child_injured`` is the police notion (hurt in the incident being notified), which the
+    # domestic abuse rules weigh; ``injury_present`` is any recorded injury, from any agency.
+    present = bool(child.injured) or child.injury_kind is not None
+    return {
+        "injury_present": present,
+        "injury_kind": (child.injury_kind or "OTHER") if present else "NONE",
+        "injury_explanation_consistent": present and child.injury_explanation_consistent is True,
+        "child_injured": incident and bool(child.injured),
+    }
+
+
+def _referral_facts(referral: Referral) -> dict[str, Any]:
+    concerns = sorted(referral.concern_codes)
+    score = referral.dash_score
+    attendance = referral.attendance_percent
+    return {
+        "agency": referral.agency,
+        "source_code": referral.source_code,
+        "concerns": concerns,
+        "unrecognised_concerns": not referral.concern_codes <= CONCERN_CODES,
+        "health_indicators": sorted(referral.health_indicators),
+        "disclosure": referral.disclosure_by_child,
+        "incident_type": referral.incident_type or "NONE",
+        "domestic_abuse": referral.incident_type == "DOMESTIC_ABUSE"
+        or not DOMESTIC_ABUSE_CODES.isdisjoint(referral.concern_codes),
+        "dash_risk": referral.dash_risk or "NOT_ASSESSED",
+        "dash_scored": score is not None,
+        "dash_score": UNKNOWN if score is None else score,
+        "strangulation": referral.non_fatal_strangulation,
+        "weapon": referral.weapon_used,
+        "victim_pregnant": referral.victim_pregnant,
+        "marac_referral": referral.marac_referral,
+        "consent": referral.consent,
+        "attendance_known": attendance is not None,
+        "attendance_percent": float(UNKNOWN) if attendance is None else float(attendance),
+        "support_requested": referral.support_requested or "NONE",
+        "setting": referral.setting or "NONE",
+        "service": referral.service or "NONE",
+    }
+
+
+def _child_facts(child: Child, on: date, incident: bool) -> dict[str, Any]:
+    facts = _age_facts(child, on)
+    facts["mobility_known"] = child.mobile is not None and not child.unborn
+    facts["pre_mobile"] = is_pre_mobile(child, facts["age_months"], facts["dob_known"])
+    facts["present_at_incident"] = bool(child.present_at_incident)
+    facts.update(_injury_facts(child, incident))
+    return facts
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _status(value: Any, confident: bool) -> str | None:
+    """A record's status or flag as a fact: from a confident match whatever it says ("no
+    status recorded" is not "NONE"); from a POSSIBLE match only when it is not NONE."""
+    if confident:
+        return value if isinstance(value, str) else "NOT_RECORDED"
+    return value if isinstance(value, str) and value != "NONE" else None
+
+
+def _social_care(attrs: Mapping[str, Any], on: date, confident: bool) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    status = _status(attrs.get("status"), confident)
+    if status is not None:
+        facts["social_care_status"] = status
+    referrals = attrs.get("referrals_12m")
+    if isinstance(referrals, int) and referrals > 0:
+        facts["social_care_referrals_12m"] = referrals
+    last_s47 = attrs.get("last_s47_date")
+    if isinstance(last_s47, date) and last_s47 <= on:
+        facts["social_care_s47_known"] = True
+        facts["social_care_last_s47_months"] = months_between(last_s47, on)
+    return facts
+
+
+def _early_help(attrs: Mapping[str, Any], on: date, confident: bool) -> dict[str, Any]:
+    # An open episode is a concern (the lead professional must hear of this referral); a
+    # POSSIBLE record's open episode is still worth telling them about.
+    if attrs.get("open_episode") is not True:
+        return {}
+    return {"early_help_open": True,
+            "early_help_lead_professional": bool(attrs.get("lead_professional"))}
+
+
+def _police(attrs: Mapping[str, Any], on: date, confident: bool) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    incidents = attrs.get("domestic_incidents_12m")
+    if isinstance(incidents, int) and incidents > 0:
+        facts["police_domestic_incidents_12m"] = incidents
+    for source, fact in (("open_marac", "police_open_marac"),
+                         ("household_risk_to_children", "police_household_risk_to_children")):
+        if attrs.get(source) is True:
+            facts[fact] = True
+    return facts
+
+
+def _health(attrs: Mapping[str, Any], on: date, confident: bool) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    flag = _status(attrs.get("cpis_flag"), confident)
+    if flag is not None:
+        facts["health_cpis_flag"] = flag
+    attendances = attrs.get("ed_attendances_12m")
+    if isinstance(attendances, int) and attendances > 0:
+        facts["health_ed_attendances_12m"] = attendances
+    return facts
+
+
+_RECORD_READERS: Final = {
+    "social-care": _social_care,
+    "early-help": _early_help,
+    "police": _police,
+    "health": _health,
+}
+
+
+def _check_facts(kind: str, check: CheckResult | None, on: date) -> dict[str, Any]:
+    """The facts one check contributes. A kind missing from the checks is unavailable."""
+    prefix = CHECK_PREFIXES[kind]
+    if check is None or check.outcome == "UNAVAILABLE":
+        return {f"{prefix}_available": False}
+    facts: dict[str, Any] = {f"{prefix}_available": True}
+    if check.outcome != "FOUND" or check.record is None:
+        return facts
+    confident = check.match in CONFIDENT_MATCHES
+    facts[f"{prefix}_found"] = confident
+    facts[f"{prefix}_match"] = check.match
+    facts.update(_RECORD_READERS[kind](check.record.attributes, on, confident))
+    return facts
+
+
+def records_facts(checks: Mapping[str, CheckResult], on: date) -> dict[str, Any]:
+    """The check facts of one child (defaults included), see the module docstring."""
+    facts: dict[str, Any] = {}
+    unavailable: list[str] = []
+    uncertain = False
+    for kind in CHECK_PREFIXES:
+        check = checks.get(kind)
+        part = _check_facts(kind, check, on)
+        if not part[f"{CHECK_PREFIXES[kind]}_available"]:
+            unavailable.append(kind)
+        uncertain = uncertain or (check is not None and check.match == "POSSIBLE"
+                                  and check.outcome == "FOUND")
+        facts.update(part)
+    facts["checks_unavailable"] = unavailable
+    facts["identity_uncertain"] = uncertain
+    return facts
+
+
+# --------------------------------------------------------------------------- entry point
+
+_BASE: Final = {name: spec.default for name, spec in FACTS.items()
+                if not spec.derived and spec.type is not list}
+
+
+def child_facts(
+    referral: Referral, child: Child, checks: Mapping[str, CheckResult]
+) -> dict[str, Any]:
+    """The enriched child the rules see: referral, child and checks as flat typed facts.
+
+    Ages are taken on the day the hub received the referral, so a replay of the same referral
+    gives the same facts. The domestic abuse screening facts (``da_screening_*``) are not set
+    here: their weights belong to the rule set, which adds them when it evaluates
+    (:meth:`mash.domain.thresholds.RuleSet.evaluate` returns the completed facts).
+    """
+    on = referral.received_at.date()
+    facts: dict[str, Any] = dict(_BASE)
+    facts.update(_referral_facts(referral))
+    facts.update(_child_facts(child, on, referral.incident_type is not None))
+    facts.update(records_facts(checks, on))
+    return facts
+
+
+def facts_problems(facts: Mapping[str, Any]) -> list[str]:
+    """What is wrong with a facts dict (missing, unknown or wrongly typed facts), for tests
+    and for re-evaluating logged facts. Empty when the facts are complete and well typed."""
+    problems = [f"missing fact {name}" for name in FACTS
+                if name not in facts and not FACTS[name].derived]
+    for name, value in facts.items():
+        spec = FACTS.get(name)
+        if spec is None:
+            problems.append(f"unknown fact {name}")
+        elif not _has_type(value, spec.type):
+            problems.append(f"fact {name} is not {spec.type.__name__}")
+    return problems
+
+
+def _has_type(value: Any, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is list:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, kind)

@@ -1,0 +1,85 @@
+"""The board's live view: a ledger kept current by a background reader thread.
+
+Web requests and the reader share one :class:`Ledger`; every access goes through a lock, and
+readers get computed results rather than the ledger itself, so a page never sees half an
+update.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from mash.errors import MashError
+from mash.hub.kafka_io import fold_message, follow_topics
+from mash.hub.model import HubEvent
+from mash.hub.queues import Ledger
+from mash.topics import Topics
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+RETRY_SECONDS = 5
+
+
+class LiveLedger:
+    """A :class:`Ledger` shared between threads."""
+
+    def __init__(self, ledger: Ledger | None = None) -> None:
+        self._ledger = ledger or Ledger()
+        self._lock = threading.Lock()
+        self.caught_up = threading.Event()
+
+    def read(self, fn: Callable[[Ledger], T]) -> T:
+        """Compute something from the ledger under the lock."""
+        with self._lock:
+            return fn(self._ledger)
+
+    def write(self, fn: Callable[[Ledger], T]) -> T:
+        """Change the ledger under the lock."""
+        with self._lock:
+            return fn(self._ledger)
+
+    def apply_all(self, events: list[HubEvent]) -> None:
+        """Apply events this process just published, before the reader sees them come back."""
+        self.write(lambda ledger: [ledger.apply(e) for e in events])
+
+
+class TopicFeed:
+    """A daemon thread that follows the hub's topics into a :class:`LiveLedger`."""
+
+    def __init__(self, bootstrap: str, topics: Topics, live: LiveLedger) -> None:
+        self._bootstrap = bootstrap
+        self._topics = topics
+        self._live = live
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mash-board-feed", daemon=True)
+        self.error: MashError | None = None
+
+    def _handle(self, topic: str, payload: bytes) -> None:
+        self._live.write(lambda ledger: fold_message(ledger, self._topics, topic, payload))
+
+    def _run(self) -> None:
+        """Follow the topics; after a broker outage, read them again from the beginning.
+
+        Re-reading is safe: the ledger drops what it has already seen (by decision and event
+        id), so the board simply catches up.
+        """
+        names = [*self._topics.queues(), self._topics.overrides, self._topics.decisions]
+        while not self._stop.is_set():
+            try:
+                follow_topics(
+                    self._bootstrap, names, self._handle, self._stop, self._live.caught_up
+                )
+            except MashError as exc:
+                self.error = exc
+                log.error("board feed interrupted (%s); retrying in %ss", exc, RETRY_SECONDS)
+                self._stop.wait(RETRY_SECONDS)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

@@ -1,0 +1,211 @@
+"""Offline routing (``mash route``): the stream's domain code over files, no broker.
+
+The imperative shell around :class:`mash.domain.routing.Router`: read an agency's JSON Lines
+(or an Avro container file), map each record with :func:`mash.agencies.to_referral`, decide
+every child against the records of ``--records DIR``, write one decision dict per line, and
+optionally append the decisions to the decision log.
+
+Records directory (``--records DIR``): ``social-care.jsonl``, ``early-help.jsonl``,
+``police.jsonl``, ``health.jsonl``. A kind is checked only if its file is there: a missing file
+means that agency's records are UNAVAILABLE (every child is then flagged CHECKS_INCOMPLETE and
+never routed below assessment), while an empty file means available and empty (NOT_FOUND). A
+records file with a bad line leaves its kind UNAVAILABLE, because a partly loaded index must
+not pass for a complete one. Without ``--records`` every kind is UNAVAILABLE.
+
+Bad input lines are reported on stderr by line number with a reason that carries ids only;
+the other lines are still routed, and the run ends with exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final, Protocol, TextIO
+
+from mash.agencies import AGENCIES, to_referral
+from mash.domain.decision import decision_to_dict
+from mash.domain.records import RECORD_KINDS, RecordIndex, record_from_mapping
+from mash.domain.routing import Router
+from mash.errors import DecodeError, InvalidRecord, InvalidReferral, UsageError
+
+CONTAINER_MAGIC: Final = b"Obj\x01"
+BATCH: Final = 1000
+
+_encode = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+"""One encoder, reused: compact JSON from the standard library's C encoder (no orjson)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bad:
+    """An input line (or record) that could not be routed, and why (ids only)."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(slots=True)
+class RouteSummary:
+    """What a run did, for the closing line on stderr (counts only)."""
+
+    referrals: int = 0
+    children: int = 0
+    bad: int = 0
+    logged: int = 0
+    routes: Counter[str] = field(default_factory=Counter)
+    flags: Counter[str] = field(default_factory=Counter)
+
+
+# --------------------------------------------------------------------------- records
+
+
+def load_records(directory: Path | None) -> tuple[RecordIndex, list[str]]:
+    """The record index of ``directory`` (see the module docstring) and any problems found."""
+    index = RecordIndex()
+    if directory is None:
+        return index, []
+    if not directory.is_dir():
+        raise UsageError(f"--records {directory}: not a directory")
+    problems: list[str] = []
+    for kind in RECORD_KINDS:
+        path = directory / f"{kind}.jsonl"
+        if path.is_file():
+            found = _load_kind(index, kind, path)
+            problems += found
+            if not found:
+                index.mark_available(kind)
+    return index, problems
+
+
+def _load_kind(index: RecordIndex, kind: str, path: Path) -> list[str]:
+    problems = []
+    for number, obj in _json_lines(path):
+        if isinstance(obj, Bad):
+            problems.append(f"{path.name} {obj}")
+            continue
+        try:
+            index.put(record_from_mapping(kind, obj))
+        except InvalidRecord as exc:
+            problems.append(f"{path.name} line {number}: {exc}")
+    return problems
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed object or :class:`Bad`) for every non-blank line."""
+    try:
+        with path.open("r", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield number, Bad(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
+                    continue
+                yield number, obj if isinstance(obj, dict) else Bad(number, "not a JSON object")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def _container(path: Path) -> Iterator[tuple[int, Any]]:
+    from mash.avro.container import read_container
+
+    number = 0
+    try:
+        for number, record in enumerate(read_container(path), 1):
+            yield number, record
+    except DecodeError as exc:
+        yield number + 1, Bad(number + 1, str(exc))
+
+
+def read_input(path: Path) -> Iterator[tuple[int, Any]]:
+    """Records of an agency file: JSON Lines, or an Avro container (by its magic bytes)."""
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(CONTAINER_MAGIC))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return _container(path) if magic == CONTAINER_MAGIC else _json_lines(path)
+
+
+# --------------------------------------------------------------------------- routing
+
+
+def route_records(
+    agency: str,
+    items: Iterable[tuple[int, Any]],
+    router: Router,
+    received_at: datetime,
+    emit: Callable[[list[dict[str, Any]]], None],
+    report: Callable[[Bad], None],
+) -> RouteSummary:
+    """Route every record; ``emit`` gets each batch of decision dicts, ``report`` each bad
+    line. Never stops on a bad line."""
+    if agency not in AGENCIES:
+        raise UsageError(f"unknown agency {agency!r} (expected one of {', '.join(AGENCIES)})")
+    summary = RouteSummary()
+    batch: list[dict[str, Any]] = []
+    for number, obj in items:
+        if isinstance(obj, Bad):
+            summary.bad += 1
+            report(obj)
+            continue
+        try:
+            referral = to_referral(agency, obj, received_at)
+        except InvalidReferral as exc:
+            summary.bad += 1
+            report(Bad(number, str(exc)))
+            continue
+        summary.referrals += 1
+        for decision in router.decide(referral):
+            batch.append(decision_to_dict(decision))
+            summary.routes[decision.route] += 1
+            summary.flags.update(decision.flags)
+        summary.children = sum(summary.routes.values())
+        if len(batch) >= BATCH:
+            emit(batch)
+            batch = []
+    if batch:
+        emit(batch)
+    return summary
+
+
+Emit = Callable[[list[dict[str, Any]]], None]
+
+
+def writer(out: TextIO) -> Emit:
+    """Write decision dicts as JSON Lines, a batch per write call."""
+
+    def write(batch: list[dict[str, Any]]) -> None:
+        out.write("".join([_encode(decision) + "\n" for decision in batch]))
+
+    return write
+
+
+class DecisionSink(Protocol):
+    """The part of the decision log ``--db`` needs (:func:`mash.audit.store.open_log`)."""
+
+    def append(self, decisions: Iterable[dict[str, Any]]) -> int: ...
+
+
+class Tee:
+    """Emit each batch, then append it to the decision log; counts what the log took (a
+    decision id already logged is skipped by the log, so a re-run adds nothing)."""
+
+    def __init__(self, emit: Emit, log: DecisionSink) -> None:
+        self.emit = emit
+        self.log = log
+        self.logged = 0
+
+    def __call__(self, batch: list[dict[str, Any]]) -> None:
+        self.emit(batch)
+        self.logged += self.log.append(batch)

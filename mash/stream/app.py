@@ -1,0 +1,155 @@
+"""The Faust application of ``mash worker``, built by a factory so tests choose its topics.
+
+:func:`create_app` wires the parts together: the Avro registry and the compiled rule set
+(loaded once per process), the in-memory record index and the feed that fills it, the
+pipeline, one ingest agent per agency topic, and the sender. :func:`run_worker` runs it until
+SIGINT/SIGTERM (a graceful stop commits what was processed; a SIGKILL loses nothing either,
+see :mod:`mash.stream`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from mash.agencies import AGENCIES
+from mash.domain.records import RecordIndex
+from mash.stream.agents import ingest_agent
+from mash.stream.config import WorkerConfig
+from mash.stream.messages import Incoming, Outgoing
+from mash.stream.pipeline import Pipeline
+from mash.stream.records import RecordFeed
+from mash.stream.sender import ProducerSender, Sender
+
+if TYPE_CHECKING:
+    import faust
+
+    from mash.avro.registry import Registry
+    from mash.domain.records import RecordKind
+    from mash.domain.routing import Rules
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamApp:
+    """A built worker: the Faust app and the parts tests and commands look at."""
+
+    app: faust.App
+    config: WorkerConfig
+    pipeline: Pipeline
+    index: RecordIndex
+    feed: RecordFeed | None
+    sender: Sender
+    agents: Mapping[str, Any]
+
+
+def faust_settings(config: WorkerConfig, store: str) -> dict[str, Any]:
+    """Faust's settings for a worker: at-least-once (see :mod:`mash.stream` for why not
+    exactly-once), a short session timeout so a killed worker's partitions move quickly,
+    offsets from the start for a new group (a referral published before the first worker
+    ran must still be routed), and the web server only on an explicit port."""
+    return {
+        "broker": config.broker_urls,
+        "store": store,
+        "processing_guarantee": "at_least_once",
+        "datadir": str(config.data_dir),
+        "consumer_auto_offset_reset": "earliest",
+        "broker_session_timeout": config.session_timeout_s,
+        "broker_heartbeat_interval": max(1.0, config.session_timeout_s / 4),
+        "broker_commit_interval": config.commit_interval_s,
+        "producer_acks": -1,
+        "web_enabled": config.web_port is not None,
+        "web_port": config.web_port or 6066,
+        "web_bind": "127.0.0.1",
+        "topic_partitions": 1,  # never used: every topic exists before the worker starts
+    }
+
+
+def create_app(
+    config: WorkerConfig,
+    *,
+    registry: Registry | None = None,
+    rules: Rules | None = None,
+    sender: Sender | None = None,
+    store: str = "memory://",
+    follow_records: bool = True,
+) -> StreamApp:
+    """Build the worker's Faust app for ``config``.
+
+    ``sender`` replaces the Kafka producer (unit tests collect messages in a list);
+    ``follow_records=False`` leaves out the record feed (unit tests fill the index
+    themselves). ``store`` is Faust's table store; the worker keeps no Faust tables (the
+    records live in the index), so memory is all it needs.
+    """
+    import faust
+
+    from mash.avro.registry import Registry
+    from mash.domain.routing import Router
+    from mash.rules import load_rules
+
+    registry = registry if registry is not None else Registry.default()
+    rule_set = rules if rules is not None else load_rules(config.rules_path)
+    index = RecordIndex()
+    pipeline = Pipeline(config.topics, registry, Router(rule_set, index))
+    app = faust.App(config.group, **faust_settings(config, store))
+    out: Sender = sender if sender is not None else ProducerSender(lambda: app.producer)
+
+    feed: RecordFeed | None = None
+    if follow_records:
+        feed = RecordFeed(
+            config.bootstrap,
+            config.topics,
+            index,
+            lambda kind, message: _apply_record(pipeline, index, kind, message),
+            out.send_all,
+        )
+        app.service(cast(Any, feed))
+        wait_s = config.records_wait_s
+        running_feed = feed
+
+        async def ready() -> object:
+            return await running_feed.wait_ready(wait_s)
+    else:
+
+        async def ready() -> object:
+            return True
+
+    agents = {}
+    for agency in AGENCIES:
+        topic = app.topic(
+            config.topics.referrals(agency),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+        fun = ingest_agent(
+            agency, pipeline.ingest, out, ready, config.batch_size, config.batch_within_s
+        )
+        agents[agency] = app.agent(topic, name=f"mash.route.{agency}")(fun)
+
+    async def report() -> None:
+        log.info("worker %s: %s", config.group, pipeline.counts.summary())
+
+    app.timer(config.stats_interval_s)(report)
+    return StreamApp(app, config, pipeline, index, feed, out, agents)
+
+
+def _apply_record(
+    pipeline: Pipeline, index: RecordIndex, kind: RecordKind, message: Incoming
+) -> list[Outgoing]:
+    return pipeline.record(index, kind, message)
+
+
+def run_worker(stream: StreamApp, loglevel: str = "info") -> None:
+    """Run the worker in this process until it is stopped (SIGINT/SIGTERM)."""
+    from faust.worker import Worker
+
+    stream.config.data_dir.mkdir(parents=True, exist_ok=True)
+    worker = Worker(stream.app, loglevel=loglevel, quiet=True)
+    log.info("worker %s starting: topics prefix %r, bootstrap %s", stream.config.group,
+             stream.config.topics.prefix, stream.config.bootstrap)
+    worker.execute_from_commandline()

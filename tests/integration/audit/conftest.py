@@ -1,0 +1,103 @@
+"""The decision log on real databases: SQLite always, PostgreSQL when configured.
+
+``db_url`` is parametrised over both engines. PostgreSQL comes from the shared ``postgres_url``
+fixture (``MASH_TEST_POSTGRES_URL``); each test gets a schema of its own (through the
+connection's search_path), dropped afterwards, so tests never see each other's logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+ROUTES = ("s47", "assessment", "caf", "universal")
+
+
+def sample_decision(i: int, **changes: Any) -> dict[str, Any]:
+    """Decision number ``i``: every contract field, varied by ``i``, no personal data."""
+    route = ROUTES[i % 4]
+    decision: dict[str, Any] = {
+        "decision_id": f"dec-{i:06d}",
+        "kind": "decision",
+        "agency": ("police", "health", "council")[i % 3],
+        "source_id": f"REF-{i // 2:05d}",
+        "source_code": ("6", "3A", "2A")[i % 3],
+        "child_index": i % 2,
+        "child_key": f"nhs:999{i:07d}",
+        "household_id": f"hh-{i // 2:05d}",
+        "match": ("EXACT", "PROBABLE", "POSSIBLE", "NONE")[i % 4],
+        "match_score": round(1 - (i % 4) * 0.25, 2),
+        "route": route,
+        "level": 4 - i % 4,
+        "rules": [
+            {
+                "id": f"l{4 - i % 4}.rule_{i % 7}",
+                "level": 4 - i % 4,
+                "reason": f"Reason number {i % 7} in plain words.",
+                "evidence": {"dash_risk": "HIGH", "age_months": i % 200},
+            }
+        ],
+        "checks": {
+            "social-care": "FOUND",
+            "early-help": "NOT_FOUND",
+            "police": "UNAVAILABLE" if i % 5 == 0 else "NOT_FOUND",
+            "health": "NOT_FOUND",
+        },
+        "check_details": {"social-care": {"outcome": "FOUND", "status": "OPEN_CIN"}},
+        "flags": ["CHECKS_INCOMPLETE"] if i % 5 == 0 else [],
+        "facts": {"age_months": i % 200, "concerns": ["3A", "16A"]},
+        "rule_set_version": "rs-0001",
+        "input_digest": f"{i:064x}",
+        "received_at": f"2026-05-{1 + i % 28:02d}T09:00:00Z",
+        "decided_at": f"2026-05-{1 + i % 28:02d}T09:00:01.250000Z",
+        "deadline": f"2026-05-{1 + i % 28:02d}T17:00:00+00:00",
+        "decided_by": "mash-router@0.1.0",
+        "supersedes": None,
+        "reason": None,
+    }
+    decision.update(changes)
+    return decision
+
+
+@pytest.fixture
+def make_decision() -> Callable[..., dict[str, Any]]:
+    return sample_decision
+
+
+def _in_schema(url: str, schema: str) -> str:
+    """The same database, with ``schema`` first on the search path of every connection."""
+    from mash.audit.store import normalise_url
+
+    parsed = make_url(normalise_url(url)).update_query_dict({"options": f"-csearch_path={schema}"})
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def postgres_log_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, empty schema in the test PostgreSQL database."""
+    from mash.audit.store import normalise_url
+
+    base = normalise_url(request.getfixturevalue("postgres_url"))
+    schema = f"audit_{uuid4().hex[:12]}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        yield _in_schema(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """An empty decision-log database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'decisions.db'}"
+    return str(request.getfixturevalue("postgres_log_url"))

@@ -1,0 +1,357 @@
+"""`mash sink` through the real broker: exactly once into the log, whatever happens to it.
+
+The sink runs as a real subprocess (`mash sink`), reading Avro decision and override events
+that the test publishes. It is killed with SIGKILL at random points while thousands of
+decisions flow, and its database is cut off mid-stream; afterwards every decision id is in
+the log exactly once, the chain verifies, and the offsets stored with the entries are the
+topics' end offsets. Undecodable messages end up in the dead-letter topic with a reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from sqlalchemy.engine import make_url
+
+from mash.audit.store import DecisionLog, normalise_url, open_log
+from mash.audit.verify import verify_log
+from mash.avro import Registry, encode_decision
+from mash.topics import Topics
+
+MakeDecision = Callable[..., dict[str, Any]]
+REGISTRY = Registry.default()
+
+
+class SinkProcess:
+    """`mash sink` in a subprocess, its log in a file; started, killed and restarted."""
+
+    def __init__(self, db_url: str, bootstrap: str, topics: Topics, home: Path) -> None:
+        self.db_url = db_url
+        self.env = {
+            **os.environ,
+            "MASH_BOOTSTRAP": bootstrap,
+            "MASH_TOPIC_PREFIX": topics.prefix,
+            "MASH_HOME": str(home),
+        }
+        self.group = f"{topics.prefix}sink"
+        self.log_path = home / "sink.log"
+        self.process: subprocess.Popen[str] | None = None
+        self._log: IO[str] | None = None
+
+    def start(self, *extra: str) -> None:
+        self._log = self.log_path.open("a")
+        command = [sys.executable, "-c", "from mash.cli import main; main()", "sink", "--db",
+                   self.db_url, "--group", self.group, *extra]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, text=True
+        )
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log is not None:
+            self._log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+
+@pytest.fixture
+def sink_for(
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path
+) -> Iterator[Callable[[str], SinkProcess]]:
+    made: list[SinkProcess] = []
+
+    def make(db_url: str) -> SinkProcess:
+        made.append(SinkProcess(db_url, kafka_bootstrap, topics, tmp_path))
+        return made[-1]
+
+    yield make
+    for sink in made:
+        sink.stop()
+
+
+def producer(bootstrap: str) -> KafkaProducer:
+    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+
+
+def override_event(event_id: str, decision_id: str, action: str, **fields: Any) -> bytes:
+    record = {"event_id": event_id, "decision_id": decision_id, "action": action,
+              "route": None, "reason": None, "actor": "sw.jones",
+              "at": datetime(2026, 5, 20, 14, 0, tzinfo=UTC), **fields}  # fmt: skip
+    return REGISTRY.encode("override", record)
+
+
+def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        return {tp.partition: offset for tp, offset in consumer.end_offsets(partitions).items()}
+    finally:
+        consumer.close()
+
+
+def read_all(bootstrap: str, topic: str) -> list[Any]:
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+        consumer_timeout_ms=5000, enable_auto_commit=False,
+    )  # fmt: skip
+    try:
+        return list(consumer)
+    finally:
+        consumer.close()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+def logged_ids(db_url: str) -> list[str]:
+    with open_log(db_url) as log:
+        return [d["decision_id"] for d in log.iter_decisions()]
+
+
+def assert_exactly_once(
+    log: DecisionLog, expected: set[str], topics: Topics, bootstrap: str
+) -> None:
+    ids = [d["decision_id"] for d in log.iter_decisions()]
+    assert len(ids) == len(set(ids)), "a decision id was logged twice"
+    assert set(ids) == expected
+    report = verify_log(log)
+    assert report.ok, report.first
+    assert log.committed_offsets(topics.decisions) == end_offsets(bootstrap, topics.decisions)
+
+
+def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
+    db_url: str,
+    kafka_bootstrap: str,
+    topics: Topics,
+    sink_for: Callable[[str], SinkProcess],
+    make_decision: MakeDecision,
+) -> None:
+    decisions = [make_decision(i) for i in range(300)]
+    send = producer(kafka_bootstrap)
+    for d in decisions + decisions[:25]:  # the last 25 replayed, as a restarted worker would
+        send.send(topics.decisions, key=d["decision_id"].encode(), value=encode_decision(d))
+    garbage = [b"", b"not avro", b"\x00\x00\x00\x02\x59\x01", bytes(range(40))]
+    for payload in garbage:
+        send.send(topics.decisions, key=b"junk", value=payload)
+    send.send(
+        topics.overrides,
+        key=b"dec-000001",
+        value=override_event(
+            "evt-1",
+            "dec-000001",
+            "OVERRIDE",
+            route="s47",
+            reason="Sibling disclosed abuse at school.",
+        ),
+    )
+    send.send(
+        topics.overrides, key=b"dec-000002", value=override_event("evt-2", "dec-000002", "CONFIRM")
+    )
+    send.send(
+        topics.overrides, key=b"dec-000003", value=override_event("evt-3", "dec-000003", "CLAIM")
+    )
+    send.send(
+        topics.overrides,
+        key=b"dec-000004",
+        value=override_event("evt-4", "dec-000004", "OVERRIDE", route="caf"),
+    )  # no reason
+    send.flush()  # fmt: skip
+    send.close()
+
+    sink = sink_for(db_url)
+    sink.start("--until-idle", "4", "--batch", "64")
+    assert sink.wait(timeout=180) == 0, sink.output()
+
+    with open_log(db_url) as log:
+        expected = {d["decision_id"] for d in decisions} | {"evt-1", "evt-2"}
+        assert_exactly_once(log, expected, topics, kafka_bootstrap)
+        assert log.committed_offsets(topics.overrides) == end_offsets(
+            kafka_bootstrap, topics.overrides
+        )
+        override, confirm = log.get("evt-1"), log.get("evt-2")
+        assert override is not None and confirm is not None
+        assert (override["supersedes"], override["route"], override["decided_by"]) == (
+            "dec-000001", "s47", "sw.jones",
+        )  # fmt: skip
+        assert confirm["route"] == decisions[2]["route"] and confirm["action"] == "CONFIRM"
+        assert log.get("dec-000001") is not None  # the superseded decision stays
+    letters = [REGISTRY.decode(m.value, "deadletter") for m in read_all(
+        kafka_bootstrap, topics.deadletter)]  # fmt: skip
+    assert sorted(
+        letter["value"] for letter in letters if letter["source_topic"] == topics.decisions
+    ) == sorted(garbage)
+    from_overrides = [x for x in letters if x["source_topic"] == topics.overrides]
+    assert len(from_overrides) == 1 and "needs a route and a reason" in from_overrides[0]["reason"]
+    assert all(letter["reason"] for letter in letters)
+    assert "Sibling disclosed" not in sink.output()  # logs carry ids, never content
+
+
+def test_sink_killed_at_random_points_loses_and_duplicates_nothing(
+    db_url: str,
+    kafka_bootstrap: str,
+    topics: Topics,
+    sink_for: Callable[[str], SinkProcess],
+    make_decision: MakeDecision,
+) -> None:
+    total = 4000
+    rng = random.Random(f"kill-{make_url(normalise_url(db_url)).get_backend_name()}")
+    done = threading.Event()
+
+    def publish() -> None:
+        send = producer(kafka_bootstrap)
+        for start in range(0, total, 100):
+            for i in range(start, start + 100):
+                d = make_decision(i)
+                send.send(topics.decisions, key=d["decision_id"].encode(), value=encode_decision(d))
+            if start % 700 == 0:  # a worker replaying an earlier stretch
+                for i in range(max(0, start - 150), start):
+                    d = make_decision(i)
+                    send.send(topics.decisions, key=d["decision_id"].encode(),
+                              value=encode_decision(d))  # fmt: skip
+            send.flush()
+            time.sleep(0.15)
+        send.close()
+        done.set()
+
+    with open_log(db_url):
+        pass  # migrate before the first sink, so kills land in the work, not in set-up
+    publisher = threading.Thread(target=publish)
+    publisher.start()
+    sink = sink_for(db_url)
+    kills = 0
+    while not done.is_set() or kills < 5:
+        sink.start("--batch", str(rng.choice([50, 100, 200])))
+        time.sleep(rng.uniform(2.0, 5.0))  # the sink needs ~1.5 s to start: most land mid-flow
+        sink.kill()
+        kills += 1
+    publisher.join()
+    sink.start("--until-idle", "5")
+    assert sink.wait(timeout=300) == 0, sink.output()[-3000:]
+    assert kills >= 5
+    assert sink.output().count("logged ") > kills  # every run got to write before its kill
+    with open_log(db_url) as log:
+        assert_exactly_once(log, {f"dec-{i:06d}" for i in range(total)}, topics, kafka_bootstrap)
+
+
+class Proxy:
+    """A TCP forwarder to the database that the test can cut and restore (an outage)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.server: socket.socket | None = None
+        self.sockets: list[socket.socket] = []
+
+    def up(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self.server,), daemon=True).start()
+
+    def down(self) -> None:
+        assert self.server is not None
+        with contextlib.suppress(OSError):  # shutdown wakes the thread blocked in accept()
+            self.server.shutdown(socket.SHUT_RDWR)
+        self.server.close()
+        for s in self.sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+        self.sockets.clear()
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.mark.postgres
+def test_sink_waits_out_a_database_outage(
+    postgres_log_url: str,
+    kafka_bootstrap: str,
+    topics: Topics,
+    sink_for: Callable[[str], SinkProcess],
+    make_decision: MakeDecision,
+) -> None:
+    url = make_url(postgres_log_url)
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    proxy.up()
+    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    send = producer(kafka_bootstrap)
+
+    def publish(ids: range) -> None:
+        for i in ids:
+            d = make_decision(i)
+            send.send(topics.decisions, key=d["decision_id"].encode(), value=encode_decision(d))
+        send.flush()
+
+    sink = sink_for(through_proxy)
+    sink.start("--batch", "50")
+    publish(range(0, 400))
+    wait_for(lambda: len(logged_ids(postgres_log_url)) == 400, 120, "the first 400 decisions")
+    proxy.down()
+    publish(range(400, 800))
+    time.sleep(6)  # the sink keeps failing and backing off meanwhile
+    assert sink.process is not None and sink.process.poll() is None, "the sink gave up"
+    proxy.up()
+    wait_for(lambda: len(logged_ids(postgres_log_url)) == 800, 120, "catching up after the outage")
+    send.close()
+    sink.stop()
+    assert "retrying" in sink.output()
+    with open_log(postgres_log_url) as log:
+        assert_exactly_once(log, {f"dec-{i:06d}" for i in range(800)}, topics, kafka_bootstrap)
+    proxy.down()

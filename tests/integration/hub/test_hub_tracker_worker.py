@@ -1,0 +1,124 @@
+"""The SLA tracker as a real Faust worker on a real broker: each alert once, even across a
+restart (its table comes back from the changelog before it looks at the clock again)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from mash.hub.codec import encode_event
+from mash.hub.kafka_io import read_topics
+from mash.hub.model import Action, HubEvent
+from mash.topics import Topics
+
+MASH = str(Path(sys.executable).with_name("mash"))
+
+
+@contextmanager
+def tracker(bootstrap: str, topics: Topics, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "MASH_BOOTSTRAP": bootstrap,
+        "MASH_TOPIC_PREFIX": topics.prefix,
+        "MASH_PARTITIONS": "2",
+    }
+    with log.open("ab") as out:
+        worker = subprocess.Popen(
+            [MASH, "sla", "track", "--interval", "0.5"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield worker
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=5)
+
+
+def alerts(bootstrap: str, topics: Topics) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    read_topics(bootstrap, [topics.alerts], lambda _t, payload: found.append(json.loads(payload)))
+    return found
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+def test_one_warning_and_one_breach_each_even_across_a_restart(
+    kafka_bootstrap: str,
+    topics: Topics,
+    tmp_path: Path,
+    notification: Callable[..., dict[str, Any]],
+    route: Callable[..., list[dict[str, Any]]],
+    publish: Callable[[list[dict[str, Any]]], None],
+) -> None:
+    now = datetime.now(UTC)
+    # Received 3 hours ago: the router's deadlines are the real ones, then moved so that one
+    # child is overdue and one is at 90% of its time; a third, overdue, is decided already.
+    overdue, due_soon, decided = route(
+        notification("PPN-T1", "MEDIUM"),
+        notification("PPN-T2", "MEDIUM"),
+        notification("PPN-T3", "MEDIUM"),
+        received=now - timedelta(hours=3),
+    )
+    overdue["deadline"] = (now - timedelta(minutes=5)).isoformat()
+    due_soon["deadline"] = (now + timedelta(minutes=20)).isoformat()
+    decided["deadline"] = (now - timedelta(minutes=5)).isoformat()
+    publish([overdue, due_soon, decided])
+    _publish_events(kafka_bootstrap, topics, decided["decision_id"], now - timedelta(hours=2))
+
+    log = tmp_path / "tracker.log"
+    expected = sorted(
+        [
+            (overdue["decision_id"], "SLA_WARNING"),
+            (overdue["decision_id"], "SLA_BREACH"),
+            (due_soon["decision_id"], "SLA_WARNING"),
+        ]
+    )
+
+    def kinds() -> list[tuple[str, str]]:
+        return sorted((a["decision_id"], a["kind"]) for a in alerts(kafka_bootstrap, topics))
+
+    with tracker(kafka_bootstrap, topics, log):
+        wait_for(lambda: len(kinds()) >= 3, 90, "three alerts")
+        time.sleep(3)  # several more ticks: nothing more may come
+    assert kinds() == expected, log.read_text()[-3000:]
+
+    with tracker(kafka_bootstrap, topics, log) as worker:
+        time.sleep(15)  # rebalance, recovery from the changelog, then many ticks
+        assert worker.poll() is None, log.read_text()[-3000:]
+    assert kinds() == expected, log.read_text()[-3000:]
+    first = next(a for a in alerts(kafka_bootstrap, topics) if a["kind"] == "SLA_BREACH")
+    assert first["alert_id"] == f"{overdue['decision_id']}:SLA_BREACH"
+
+
+def _publish_events(bootstrap: str, topics: Topics, decision_id: str, at: datetime) -> None:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        for n, action in enumerate((Action.CLAIM, Action.CONFIRM)):
+            route = None if action is Action.CLAIM else "assessment"
+            event = HubEvent(f"{decision_id}-{n}", decision_id, action, "sw.ali", at, route=route)
+            producer.send(topics.overrides, key=decision_id.encode(), value=encode_event(event))
+        producer.flush(timeout=30)
+    finally:
+        producer.close(timeout=10)

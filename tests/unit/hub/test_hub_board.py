@@ -1,0 +1,293 @@
+"""The board's pages, forms and roles, through FastAPI's test client (no broker).
+
+Events the board publishes go to an in-memory bus that feeds them back into the ledger, as the
+board's topic reader does in production.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mash.domain.clocks import FixedClock
+from mash.errors import BrokerError
+from mash.hub.board import Board, create_app
+from mash.hub.live import LiveLedger
+from mash.hub.model import HubEvent, ItemState, work_item_from_dict
+from mash.hub.queues import build_ledger
+from mash.hub.sla import ELAPSED
+from mash.hub.users import UserStore
+
+MakeDecision = Callable[..., dict[str, Any]]
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Bus:
+    """Where published events go: recorded here; the board applies them to its ledger itself."""
+
+    live: LiveLedger
+    published: list[HubEvent] = field(default_factory=list)
+    down: bool = False
+
+    def __call__(self, events: list[HubEvent]) -> None:
+        if self.down:
+            raise BrokerError("publishing to mash.overrides failed: KafkaTimeoutError")
+        self.published.extend(events)
+
+
+@dataclass
+class Hub:
+    client: TestClient
+    bus: Bus
+    live: LiveLedger
+    clock: FixedClock
+    ids: dict[str, str]
+
+
+@pytest.fixture
+def hub(tmp_path: Path, make_decision: MakeDecision) -> Hub:
+    users = UserStore(tmp_path / "users.json")
+    users.add("sw.ali", PASSWORD, "social-worker", ["s47", "assessment"])
+    users.add("sw.bea", PASSWORD, "social-worker", ["caf"])
+    users.add("tm.cho", PASSWORD, "team-manager")
+    users.add("au.dev", PASSWORD, "auditor")
+    decisions = {
+        "late": make_decision(
+            route="assessment",
+            received_at=START - timedelta(hours=12),
+            deadline=START + timedelta(hours=1),
+            reason="Child present at DA",
+        ),
+        "fresh": make_decision(
+            route="assessment",
+            received_at=START,
+            deadline=START + timedelta(hours=20),
+            flags=("IDENTITY_UNCERTAIN",),
+        ),
+        "caf": make_decision(route="caf", received_at=START, deadline=START + timedelta(hours=20)),
+    }
+    live = LiveLedger(build_ledger([work_item_from_dict(d) for d in decisions.values()], []))
+    live.caught_up.set()
+    live.write(lambda ledger: ledger.add_decision(decisions["late"]))
+    bus = Bus(live)
+    clock = FixedClock(START + timedelta(minutes=30))
+    counter = iter(range(1, 1000))
+    app = create_app(
+        Board(
+            live=live,
+            users=users,
+            publish=bus,
+            clock=clock,
+            secret="test-secret",
+            new_id=lambda: f"ev{next(counter)}",
+            policy=ELAPSED,
+        )
+    )
+    ids = {name: d["decision_id"] for name, d in decisions.items()}
+    return Hub(TestClient(app), bus, live, clock, ids)
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "every form carries a CSRF token"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    form = client.get("/login")
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf": _csrf(form.text),
+            "next": "/queues",
+        },
+        follow_redirects=False,
+    )
+
+
+def test_every_page_needs_a_login(hub: Hub) -> None:
+    for path in ("/queues", f"/items/{hub.ids['late']}"):
+        response = hub.client.get(path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?next=")
+    post = hub.client.post(
+        f"/items/{hub.ids['late']}/confirm", data={"csrf": "x"}, follow_redirects=False
+    )
+    assert post.status_code == 303 and hub.bus.published == []
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part(hub: Hub) -> None:
+    for name, password in (("tm.cho", "wrong password!!"), ("nobody", PASSWORD)):
+        response = login(hub.client, name, password)
+        assert response.status_code == 401
+        assert "username or password is not right" in response.text
+    assert hub.client.get("/queues", follow_redirects=False).status_code == 303
+
+
+def test_login_sets_a_strict_http_only_cookie_and_is_not_an_open_redirect(hub: Hub) -> None:
+    form = hub.client.get("/login")
+    response = hub.client.post(
+        "/login",
+        data={
+            "username": "tm.cho",
+            "password": PASSWORD,
+            "csrf": _csrf(form.text),
+            "next": "//evil.example/",
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/queues"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_queues_show_age_deadline_and_rag_in_words(hub: Hub) -> None:
+    login(hub.client, "tm.cho")
+    page = hub.client.get("/queues").text
+    assert "Amber: Due soon" in page  # 'late': 12.5 of 13 hours gone
+    assert "Green: On time" in page
+    assert "12h 30m" in page  # its age
+    assert "Mon 02 Mar 10:00" in page  # its deadline, UK time
+    assert "IDENTITY_UNCERTAIN" in page and "Child present at DA" in page
+    assert page.index(hub.ids["late"][:8]) < page.index(hub.ids["fresh"][:8])  # most urgent
+    assert "Against the statutory clock" in page  # managers see the SLA summary
+    hub.clock.advance(timedelta(hours=1))
+    assert "Red: Breached" in hub.client.get("/queues?fragment=1").text
+
+
+def test_a_social_worker_sees_only_their_teams_queues(hub: Hub) -> None:
+    login(hub.client, "sw.bea")
+    page = hub.client.get("/queues").text
+    assert hub.ids["caf"][:8] in page
+    assert hub.ids["late"][:8] not in page
+    assert "Against the statutory clock" not in page
+    assert hub.client.get(f"/items/{hub.ids['late']}").status_code == 404
+
+
+def test_the_item_page_explains_the_decision(hub: Hub) -> None:
+    login(hub.client, "sw.ali")
+    page = hub.client.get(f"/items/{hub.ids['late']}").text
+    assert "DA_CHILD_PRESENT" in page and "Three incidents in a year" in page
+    assert "social-care" in page and "unavailable" in page  # checks, in words
+    assert "EXACT" in page and "0.98" in page  # identity match
+    assert '<label for="reason">' in page and '<label for="route">' in page
+    assert 'id="route"' in page and "Override route" in page
+
+
+def test_override_without_a_reason_is_refused_with_a_message(hub: Hub) -> None:
+    login(hub.client, "sw.ali")
+    page = hub.client.get(f"/items/{hub.ids['late']}").text
+    response = hub.client.post(
+        f"/items/{hub.ids['late']}/override",
+        data={"route": "s47", "reason": "   ", "csrf": _csrf(page)},
+    )
+    assert response.status_code == 400
+    assert "Give the reason for the override" in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert hub.bus.published == []
+
+
+def test_override_with_a_reason_publishes_claim_then_override(hub: Hub) -> None:
+    login(hub.client, "sw.ali")
+    page = hub.client.get(f"/items/{hub.ids['late']}").text
+    response = hub.client.post(
+        f"/items/{hub.ids['late']}/override",
+        data={"route": "s47", "reason": "Sibling subject to a CP plan", "csrf": _csrf(page)},
+    )
+    assert response.status_code == 200
+    assert "Route changed to s47" in response.text
+    claim, override = hub.bus.published
+    assert (claim.action, override.action) == ("CLAIM", "OVERRIDE")
+    assert (override.route, override.reason, override.actor) == (
+        "s47",
+        "Sibling subject to a CP plan",
+        "sw.ali",
+    )
+    item = hub.live.read(lambda ledger: ledger.items[hub.ids["late"]])
+    assert (item.state, item.route) == (ItemState.OVERRIDDEN, "s47")
+    assert hub.ids["late"][:8] not in hub.client.get("/queues").text  # decided: off the queue
+
+
+def test_confirm_and_someone_elses_claim(hub: Hub) -> None:
+    login(hub.client, "sw.ali")
+    page = hub.client.get(f"/items/{hub.ids['fresh']}").text
+    hub.client.post(f"/items/{hub.ids['fresh']}/claim", data={"csrf": _csrf(page)})
+    hub.client.cookies.clear()
+    login(hub.client, "tm.cho")  # a manager may decide another's claimed item
+    page = hub.client.get(f"/items/{hub.ids['fresh']}").text
+    assert "claimed by sw.ali" in page
+    response = hub.client.post(f"/items/{hub.ids['fresh']}/confirm", data={"csrf": _csrf(page)})
+    assert "Route confirmed" in response.text
+    assert [(e.action, e.actor) for e in hub.bus.published] == [
+        ("CLAIM", "sw.ali"),
+        ("CONFIRM", "tm.cho"),
+    ]
+
+
+def test_a_social_worker_cannot_decide_a_colleagues_claim(hub: Hub) -> None:
+    login(hub.client, "tm.cho")
+    page = hub.client.get(f"/items/{hub.ids['fresh']}").text
+    hub.client.post(f"/items/{hub.ids['fresh']}/claim", data={"csrf": _csrf(page)})
+    hub.client.cookies.clear()
+    login(hub.client, "sw.ali")
+    page = hub.client.get(f"/items/{hub.ids['fresh']}").text
+    assert "Confirm route" not in page
+    response = hub.client.post(f"/items/{hub.ids['fresh']}/confirm", data={"csrf": _csrf(page)})
+    assert response.status_code == 403
+    assert len(hub.bus.published) == 1
+
+
+def test_an_auditor_reads_but_cannot_act(hub: Hub) -> None:
+    login(hub.client, "au.dev")
+    page = hub.client.get(f"/items/{hub.ids['late']}").text
+    assert "DA_CHILD_PRESENT" in page
+    assert "Override route" not in page and "Confirm route" not in page
+    response = hub.client.post(f"/items/{hub.ids['late']}/confirm", data={"csrf": _csrf(page)})
+    assert response.status_code == 403
+    assert hub.bus.published == []
+
+
+def test_forms_without_the_csrf_token_are_refused(hub: Hub) -> None:
+    login(hub.client, "tm.cho")
+    response = hub.client.post(f"/items/{hub.ids['late']}/confirm", data={"csrf": "forged"})
+    assert response.status_code == 400
+    assert hub.bus.published == []
+
+
+def test_a_broker_failure_changes_nothing_and_says_so(hub: Hub) -> None:
+    login(hub.client, "tm.cho")
+    page = hub.client.get(f"/items/{hub.ids['late']}").text
+    hub.bus.down = True
+    response = hub.client.post(f"/items/{hub.ids['late']}/confirm", data={"csrf": _csrf(page)})
+    assert response.status_code == 503 and "could not be recorded" in response.text
+    assert hub.live.read(lambda ledger: ledger.items[hub.ids["late"]].is_open)
+
+
+def test_pages_are_not_cached_and_refuse_framing(hub: Hub) -> None:
+    login(hub.client, "tm.cho")
+    response = hub.client.get("/queues")
+    assert response.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_metrics_for_prometheus(hub: Hub) -> None:
+    hub.clock.advance(timedelta(hours=1))  # 'late' is now past its deadline
+    body = hub.client.get("/metrics").text
+    assert 'mash_queue_depth{route="assessment"} 2.0' in body
+    assert 'mash_queue_depth{route="caf"} 1.0' in body
+    assert 'mash_decisions_total{route="assessment"} 2.0' in body
+    assert 'mash_sla_warnings_total{route="assessment"} 1.0' in body
+    assert 'mash_sla_breaches_total{route="assessment"} 1.0' in body
+    assert "mash_processing_latency_seconds_count 3.0" in body
+    assert 'mash_processing_latency_seconds_bucket{le="0.05"} 3.0' in body
