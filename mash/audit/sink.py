@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from mash.audit.entries import OverrideEvent, override_entry, prepare
 from mash.audit.store import DecisionLog
-from mash.errors import AuditError, BrokerError, MashError
+from mash.errors import AuditError, BrokerError, InvalidDecision, MashError
 from mash.topics import Topics
 
 log = logging.getLogger("mash.sink")
@@ -190,7 +190,8 @@ class Sink:
             else:
                 batch.decisions.append(prepare(self.codec.decode_decision(message.value)))
         except Exception as exc:  # a poison message must never stop the log
-            batch.deadletters.append((message, "decode", _why(exc)))
+            stage = "validate" if isinstance(exc, InvalidDecision) else "decode"
+            batch.deadletters.append((message, stage, _why(exc)))
 
     # --- committing ------------------------------------------------------------------------
 
@@ -203,7 +204,8 @@ class Sink:
         if batch.deadletters:
             self._retry(lambda: self._send_deadletters(batch.deadletters), "dead-lettering")
         new = self._retry(
-            lambda: self.store.append_with_offsets(entries, batch.offsets), "appending"
+            lambda: self.store.append_with_offsets(entries, batch.offsets, prepared=True),
+            "appending",
         )
         self.logged += new
         self.deadlettered += len(batch.deadletters)

@@ -273,16 +273,21 @@ class DecisionLog:
         """Seal decisions at the end of the chain; returns how many were new."""
         return self.append_with_offsets(decisions, {})
 
-    def append_with_offsets(self, decisions: Iterable[Mapping[str, Any]], offsets: Offsets) -> int:
+    def append_with_offsets(
+        self, decisions: Iterable[Mapping[str, Any]], offsets: Offsets, *, prepared: bool = False
+    ) -> int:
         """Append decisions and store the sink's next offsets in ONE transaction.
 
         Either both the entries and the offsets that cover them are committed, or neither:
         a sink restarted after a crash at any point resumes exactly where the log ends.
+        ``prepared=True`` says each dict already came out of ``entries.prepare`` (the sink
+        prepares message by message, to dead-letter a bad one alone), so it is not redone.
         """
-        prepared = unique_by_id([prepare(d) for d in decisions])
+        ready = [dict(d) for d in decisions] if prepared else [prepare(d) for d in decisions]
+        prepared_batch = unique_by_id(ready)
         with translated("appending to the decision log", self._url), _writing(self._engine) as conn:
             _lock(conn, DECISIONS)
-            fresh = self._not_logged(conn, prepared)
+            fresh = self._not_logged(conn, prepared_batch)
             if fresh:
                 self._insert(conn, fresh)
             if offsets:

@@ -76,6 +76,7 @@ def write_container(
     try:
         with open(path, "wb") as handle:
             fastavro.writer(handle, schema.parsed, items, codec=codec, strict_allow_default=True)
-    except (ValueError, TypeError) as exc:
-        raise SchemaError(f"{schema.label}: a record does not fit the schema") from exc
+    except (ValueError, TypeError):
+        # Not chained: fastavro's message may quote the value.
+        raise SchemaError(f"{schema.label}: a record does not fit the schema") from None
     return len(items)

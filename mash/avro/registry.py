@@ -352,8 +352,10 @@ class Registry:
         out.write(header)
         try:
             fastavro.schemaless_writer(out, schema.parsed, record, strict_allow_default=True)
-        except Exception as exc:  # fastavro's messages may quote values: replace them
-            raise self._explain(schema, record) from exc
+        except Exception:
+            # Not chained: fastavro's message may quote the value (a name, a date of birth),
+            # and a logged traceback would carry it. The explanation names the field instead.
+            raise self._explain(schema, record) from None
         return out.getvalue()
 
     def _explain(self, schema: SchemaVersion, record: Any) -> SchemaError:

@@ -152,4 +152,7 @@ def run_worker(stream: StreamApp, loglevel: str = "info") -> None:
     worker = Worker(stream.app, loglevel=loglevel, quiet=True)
     log.info("worker %s starting: topics prefix %r, bootstrap %s", stream.config.group,
              stream.config.topics.prefix, stream.config.bootstrap)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        log.info("worker %s stopped: %s", stream.config.group, stream.pipeline.counts.summary())

@@ -194,3 +194,19 @@ def test_an_override_without_route_or_reason_is_refused(
 def test_malformed_override_events_are_refused(changes: dict[str, Any], complaint: str) -> None:
     with pytest.raises(InvalidDecision, match=complaint):
         OverrideEvent.from_mapping(event(**changes))
+
+
+@pytest.mark.parametrize("value", [float("nan"), {1, 2}, object()])
+def test_values_that_are_not_json_are_refused(make_decision: MakeDecision, value: Any) -> None:
+    with pytest.raises(InvalidDecision, match="dec-000004: a decision holds a value that is not"):
+        prepare(make_decision(4, facts={"x": value}))
+
+
+def test_other_mappings_and_dates_are_written_as_json(make_decision: MakeDecision) -> None:
+    from datetime import date
+    from types import MappingProxyType
+
+    prepared = prepare(
+        make_decision(6, facts=MappingProxyType({"born": date(2020, 2, 29), "n": (1, 2)}))
+    )
+    assert prepared["facts"] == {"born": "2020-02-29", "n": [1, 2]}

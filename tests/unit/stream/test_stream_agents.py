@@ -20,6 +20,8 @@ from mash.stream.app import StreamApp, create_app
 from mash.stream.config import WorkerConfig
 from mash.stream.messages import Incoming, Outgoing
 
+pytestmark = pytest.mark.timeout(30)
+
 SENT_S = 1_795_680_000.5
 
 
@@ -100,7 +102,7 @@ async def test_an_agent_waits_for_the_records_before_its_first_message(
         ingest_agent("police", stream.pipeline.ingest, sender, ready, 10, 0.01)
     )
     async with gated.test_context() as agent:
-        await agent.put(message("police", police()).value, key=b"k")
+        await agent.put(message("police", police()).value, key=b"k", wait=False)
         await asyncio.sleep(0.2)
         assert sender.sent == []
         loaded.set()

@@ -1,0 +1,326 @@
+"""What the stream's end-to-end tests share: real ``mash worker`` processes, publishing agency
+messages as agencies do, reading topics back, and the offline router as the oracle.
+
+Workers run as subprocesses of the installed ``mash`` command (the same entry point an operator
+runs), each in its own session so a test can SIGKILL it like a crash would; every one started
+here is killed at the end of its test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from mash.agencies import ID_FIELDS, to_referral
+from mash.avro.decision import decode_decision
+from mash.avro.registry import Registry
+from mash.domain.decision import decision_to_dict
+from mash.domain.records import RECORD_KINDS, RecordIndex, record_from_mapping
+from mash.domain.routing import Router
+from mash.errors import InvalidReferral
+from mash.topics import Topics
+
+MASH = Path(sys.executable).with_name("mash")
+VIGNETTES = Path(__file__).resolve().parents[3] / "shared" / "data" / "vignettes"
+POLICE_V2_ONLY = ("dash_score", "reported_at", "crime_reference", "officer_id",
+                  "previous_incidents_12m", "child_voice")
+
+Message = tuple[str, bytes, bytes | None]  # topic, key, value
+
+
+# --------------------------------------------------------------------------- workers
+
+
+@dataclass
+class Worker:
+    """One ``mash worker`` subprocess and its log file."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL, like a crash or the OOM killer: no commit, no goodbye to the group."""
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(30)
+
+    def stop(self, timeout_s: float = 60.0) -> int:
+        """SIGTERM and wait: a graceful stop that commits what was processed."""
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@dataclass
+class Workers:
+    """Starts workers for one test and kills whatever is left at the end."""
+
+    bootstrap: str
+    topics: Topics
+    home: Path
+    started: list[Worker] = field(default_factory=list)
+
+    def start(self, name: str, *options: str) -> Worker:
+        log = self.home / f"{name}.log"
+        env = {
+            **os.environ,
+            "MASH_BOOTSTRAP": self.bootstrap,
+            "MASH_TOPIC_PREFIX": self.topics.prefix,
+            "MASH_HOME": str(self.home),
+        }
+        command = [str(MASH), "worker", "--loglevel", "info", "--session-timeout", "6",
+                   "--records-wait", "60", *options]
+        with log.open("ab") as out:
+            proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        worker = Worker(proc, log)
+        self.started.append(worker)
+        return worker
+
+    def kill_all(self) -> None:
+        for worker in self.started:
+            with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
+                worker.kill()
+
+
+@contextlib.contextmanager
+def workers(bootstrap: str, topics: Topics, home: Path) -> Iterator[Workers]:
+    pool = Workers(bootstrap, topics, home)
+    try:
+        yield pool
+    finally:
+        pool.kill_all()
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+class Publisher:
+    """An agency-side producer: acks=all, idempotent, every send checked."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self._producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all",
+                                       enable_idempotence=True, linger_ms=5)
+        self._futures: list[Any] = []
+
+    def send(self, messages: Iterable[Message]) -> None:
+        for topic, key, value in messages:
+            self._futures.append(self._producer.send(topic, key=key, value=value))
+
+    def flush(self) -> None:
+        self._producer.flush(60)
+        for future in self._futures:
+            future.get(timeout=60)
+        self._futures.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self._producer.close()
+
+
+def record_messages(registry: Registry, topics: Topics,
+                    records: Mapping[str, list[dict[str, Any]]]) -> list[Message]:
+    """Record-topic messages (Confluent framing, keyed by person id)."""
+    out: list[Message] = []
+    for kind, rows in records.items():
+        subject = f"records.{kind}"
+        for row in rows:
+            value = registry.encode(subject, registry.from_json(subject, row))
+            out.append((topics.records(kind), row["person_id"].encode(), value))
+    return out
+
+
+def referral_message(registry: Registry, topics: Topics, agency: str, obj: Mapping[str, Any],
+                     position: int) -> Message:
+    """One agency message as the agency would send it. Framings alternate; police alternates
+    schema versions too, writing v2 whenever the record uses a v2-only field."""
+    wire = "confluent" if position % 2 == 0 else "single-object"
+    version = None
+    if agency == "police":
+        uses_v2 = any(obj.get(name) is not None for name in POLICE_V2_ONLY)
+        version = 2 if uses_v2 or position % 4 in (1, 2) else 1
+        if version == 1:
+            obj = {k: v for k, v in obj.items() if k not in POLICE_V2_ONLY}
+    value = registry.encode(agency, registry.from_json(agency, obj, version), version, wire)
+    return topics.referrals(agency), str(obj[ID_FIELDS[agency]]).encode(), value
+
+
+# --------------------------------------------------------------------------- the oracle
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the offline router decides for the same input: the stream must agree."""
+
+    decisions: dict[str, dict[str, Any]]  # decision id -> decision dict
+    invalid: list[str]  # source ids of referrals that fail validation
+
+    @property
+    def ids(self) -> set[str]:
+        return set(self.decisions)
+
+
+def offline_decisions(rules: Any, records: Mapping[str, list[dict[str, Any]]],
+                      referrals: Iterable[tuple[str, dict[str, Any]]]) -> Expected:
+    index = RecordIndex()
+    for kind in RECORD_KINDS:
+        for row in records.get(kind, []):
+            index.put(record_from_mapping(kind, row))
+        index.mark_available(kind)  # type: ignore[arg-type]
+    router = Router(rules, index)
+    now = datetime.now(UTC)
+    decisions: dict[str, dict[str, Any]] = {}
+    invalid = []
+    for agency, obj in referrals:
+        try:
+            referral = to_referral(agency, obj, now)
+        except InvalidReferral:
+            invalid.append(str(obj.get(ID_FIELDS[agency])))
+            continue
+        for decision in router.decide(referral):
+            decisions[decision.decision_id] = decision_to_dict(decision)
+    return Expected(decisions, invalid)
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+class TopicReader:
+    """Reads topics from the beginning (read_committed) and keeps going where it stopped."""
+
+    def __init__(self, bootstrap: str, topic_names: Iterable[str]) -> None:
+        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                       isolation_level="read_committed",
+                                       auto_offset_reset="earliest")
+        partitions = []
+        for name in topic_names:
+            found = self._consumer.partitions_for_topic(name) or set()
+            partitions += [TopicPartition(name, p) for p in sorted(found)]
+        self._consumer.assign(partitions)
+        self._consumer.seek_to_beginning(*partitions)
+
+    def poll(self) -> list[Any]:
+        batches = self._consumer.poll(timeout_ms=500, max_records=5000)
+        return [message for messages in batches.values() for message in messages]
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+class DecisionsSeen:
+    """Every decision event read from mash.decisions, duplicates kept."""
+
+    def __init__(self, bootstrap: str, topics: Topics, registry: Registry) -> None:
+        self._reader = TopicReader(bootstrap, [topics.decisions])
+        self._registry = registry
+        self.by_id: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.events = 0
+
+    def read(self) -> int:
+        for message in self._reader.poll():
+            decision = decode_decision(message.value, registry=self._registry)
+            self.by_id[decision["decision_id"]].append(decision)
+            self.events += 1
+        return len(self.by_id)
+
+    def wait_for(self, ids: set[str], timeout_s: float,
+                 alive: Callable[[], bool] = lambda: True) -> None:
+        """Read until every id in ``ids`` has been seen (AssertionError on timeout)."""
+        deadline = time.monotonic() + timeout_s
+        while not ids <= self.by_id.keys():
+            assert time.monotonic() < deadline, (
+                f"{len(ids - self.by_id.keys())} of {len(ids)} decisions missing after "
+                f"{timeout_s:.0f} s"
+            )
+            assert alive(), "no worker left running"
+            self.read()
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def read_all(bootstrap: str, names: Iterable[str], quiet_s: float = 3.0) -> list[Any]:
+    """Everything on ``names`` now: read until ``quiet_s`` passes without a message."""
+    reader = TopicReader(bootstrap, names)
+    out: list[Any] = []
+    last = time.monotonic()
+    try:
+        while time.monotonic() - last < quiet_s:
+            batch = reader.poll()
+            if batch:
+                out += batch
+                last = time.monotonic()
+    finally:
+        reader.close()
+    return out
+
+
+def same_decision(stream: Mapping[str, Any], offline: Mapping[str, Any]) -> list[str]:
+    """The fields where a stream decision differs from the offline one, receipt and decision
+    times (and the deadline derived from receipt) aside."""
+    times = {"received_at", "decided_at", "deadline"}
+    return sorted(k for k in offline if k not in times and stream.get(k) != offline[k])
+
+
+# --------------------------------------------------------------------------- data
+
+
+def jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def vignette_data() -> tuple[dict[str, list[dict[str, Any]]], list[tuple[str, dict[str, Any]]],
+                             list[dict[str, Any]]]:
+    """The public vignettes: records by kind, referrals in file order, expected lines."""
+    records: dict[str, list[dict[str, Any]]] = {
+        kind: jsonl(VIGNETTES / "records" / f"{kind}.jsonl")
+        for kind in RECORD_KINDS
+        if (VIGNETTES / "records" / f"{kind}.jsonl").exists()
+    }
+    referrals = [(agency, obj) for agency in ("police", "health", "council")
+                 for obj in jsonl(VIGNETTES / f"{agency}.jsonl")]
+    return records, referrals, jsonl(VIGNETTES / "expected.jsonl")
+
+
+def generated_data(n: int, seed: int) -> tuple[dict[str, list[dict[str, Any]]],
+                                               list[tuple[str, dict[str, Any]]]]:
+    """Synthetic referrals and the records of the same people (``mash.generate``)."""
+    from mash.generate import generate, generate_records
+
+    records: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for kind, row in generate_records(n, seed=seed):
+        records[kind].append(row)
+    return dict(records), list(generate(n, seed=seed))
+
+
+def read_decision_log_count(path: Path, decisions: Iterable[Mapping[str, Any]]) -> int:
+    """Append every decision event read (duplicates included) to a fresh decision log, as the
+    sink does, and return how many entries the log holds: its set semantics."""
+    from mash.audit.store import open_log
+
+    with open_log(f"sqlite:///{path}") as log:
+        log.append(list(decisions))
+        return log.count()
