@@ -1,8 +1,6 @@
 """The hash chain: canonical bytes of each entry and how entries are sealed (pure, no I/O).
 
-Why canonical JSON: the hash must cover exactly what was decided, and anyone (an inspector
-with a different tool, years later) must be able to recompute it. Keys sorted, no spaces,
-UTF-8, no NaN: the same decision always gives the same bytes.
+The bytes hashed are canonical JSON (canonical.py): the same decision, the same bytes.
 
 An entry's *leaf* is the canonical JSON of {seq, created_at, decision} (so position and time
 are covered too); its *hash* is SHA-256(previous entry's hash || leaf), the first entry
@@ -13,22 +11,27 @@ The access log (who read what, when) is chained the same way with its own leaves
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mash.audit.entries import columns_of
+from mash.audit.canonical import canonical_json
+from mash.audit.entries import Prepared
+
+__all__ = [
+    "GENESIS",
+    "SealedEntry",
+    "access_leaf",
+    "canonical_json",
+    "chain_hash",
+    "entry_leaf",
+    "fast_entry_leaf",
+    "row_of",
+    "seal",
+]
 
 GENESIS = bytes(32)
-
-
-def canonical_json(value: Any) -> bytes:
-    """The one byte spelling of a JSON value that every hash in the log is computed over."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
 
 
 def entry_leaf(seq: int, created_at: str, decision: Mapping[str, Any]) -> bytes:
@@ -68,10 +71,11 @@ class SealedEntry:
     leaf: bytes
     prev_hash: bytes
     entry_hash: bytes
+    columns: dict[str, Any]
 
 
 def seal(
-    decisions: Sequence[dict[str, Any]], last_seq: int, last_hash: bytes, created_at: str
+    decisions: Sequence[Prepared], last_seq: int, last_hash: bytes, created_at: str
 ) -> list[SealedEntry]:
     """Give prepared decisions consecutive positions after (last_seq, last_hash).
 
@@ -80,13 +84,21 @@ def seal(
     """
     sealed = []
     prev = last_hash
-    for offset, decision in enumerate(decisions, start=1):
+    for offset, prepared in enumerate(decisions, start=1):
         seq = last_seq + offset
-        body = canonical_json(decision)
-        leaf = fast_entry_leaf(seq, created_at, body)
+        leaf = fast_entry_leaf(seq, created_at, prepared.body)
         digest = chain_hash(prev, leaf)
         sealed.append(
-            SealedEntry(seq, created_at, decision, body.decode("utf-8"), leaf, prev, digest)
+            SealedEntry(
+                seq,
+                created_at,
+                prepared.decision,
+                prepared.body.decode("utf-8"),
+                leaf,
+                prev,
+                digest,
+                prepared.columns,
+            )
         )
         prev = digest
     return sealed
@@ -95,7 +107,7 @@ def seal(
 def row_of(entry: SealedEntry, created_at: datetime) -> dict[str, Any]:
     """The table row of a sealed entry: searchable columns, the sealed JSON and the hashes."""
     return {
-        **columns_of(entry.decision),
+        **entry.columns,
         "seq": entry.seq,
         "body": entry.body,
         "created_at": created_at,

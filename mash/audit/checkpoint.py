@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from mash.audit.chain import canonical_json
+from mash.audit.canonical import canonical_json
 from mash.errors import UsageError
 
 FORMAT = "mash-decision-log-checkpoint/1"

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+from mash.audit.canonical import canonical_text
 from mash.errors import InvalidDecision
 
 ROUTES: tuple[str, ...] = ("s47", "assessment", "caf", "universal")
@@ -94,21 +95,12 @@ def _strip_narratives(value: Any) -> Any:
 
 
 def jsonable(value: Any) -> Any:
-    """A plain-JSON copy with narratives removed: times as ISO strings, tuples as lists.
-
-    Why through the C encoder and decoder: this runs on every decision the sink writes,
-    and a JSON round trip copies a 4 KB decision several times faster than walking it in
-    Python. Only a decision whose text mentions a narrative-like key is walked to strip it.
-    """
+    """A plain-JSON copy with narratives removed: times as ISO strings, tuples as lists."""
     try:
-        text = json.dumps(value, default=_json_default, allow_nan=False, ensure_ascii=False)
+        text = canonical_text(value, _json_default)
     except (TypeError, ValueError) as exc:
-        raise InvalidDecision(f"a decision holds a value that is not JSON ({exc})") from None
-    copy = json.loads(text)
-    folded = text.lower()
-    if "narrative" in folded or '"description"' in folded:
-        return _strip_narratives(copy)
-    return copy
+        raise InvalidDecision(f"a value that is not JSON ({exc})") from None
+    return _strip_narratives(json.loads(text))
 
 
 def _text(d: Mapping[str, Any], name: str, decision_id: str, *, required: bool) -> str | None:
@@ -171,19 +163,58 @@ def _check_lists(d: Mapping[str, Any], decision_id: str) -> None:
             raise InvalidDecision(f"decision {decision_id}: flags must be text")
 
 
-def prepare(decision: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate one decision or override dict and return its JSON-ready, narrative-free form.
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A decision checked for the log, with the exact bytes to seal and its columns.
 
-    Raises InvalidDecision naming the decision id and the field, never its content.
+    Everything is derived once, here: the sink prepares each message as it arrives (to
+    dead-letter a bad one alone) and the store then only seals and inserts.
     """
+
+    decision: dict[str, Any]
+    body: bytes
+    columns: dict[str, Any]
+
+    @property
+    def decision_id(self) -> str:
+        return str(self.decision["decision_id"])
+
+
+def _json_form(value: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """The decision as plain JSON (narratives removed) and its canonical bytes.
+
+    Why this shape: it runs on every decision the sink writes. The C encoder both checks
+    that a decision holds only JSON values and writes its canonical bytes in one pass; only
+    a decision with times or dates in it is round-tripped, and only one whose text mentions
+    a narrative-like key is walked in Python to strip it.
+    """
+    try:
+        try:
+            text, plain = canonical_text(value), True
+        except TypeError:
+            text, plain = canonical_text(value, _json_default), False
+    except (TypeError, ValueError) as exc:
+        raise InvalidDecision(f"a decision holds a value that is not JSON ({exc})") from None
+    folded = text.lower()
+    if "narrative" in folded or '"description"' in folded:
+        copy = _strip_narratives(json.loads(text))
+        return copy, canonical_text(copy).encode("utf-8")
+    return (dict(value) if plain else json.loads(text)), text.encode("utf-8")
+
+
+def prepare_entry(decision: Mapping[str, Any]) -> Prepared:
+    """Validate one decision or override dict for the log; see ``prepare``."""
     if not isinstance(decision, Mapping):
         raise InvalidDecision("a decision must be a JSON object")
     try:
-        d = jsonable(decision)
+        d, body = _json_form(decision)
     except InvalidDecision as exc:
         raise InvalidDecision(f"decision {decision.get('decision_id')}: {exc}") from None
     decision_id = _check_identity(d)
-    d["kind"] = _check_kind(d, decision_id)
+    kind = _check_kind(d, decision_id)
+    if d.get("kind") != kind:
+        d["kind"] = kind
+        body = canonical_text(d).encode("utf-8")
     _check_route(d, decision_id)
     _text(d, "decided_by", decision_id, required=True)
     parse_instant(d.get("decided_at"), "decided_at", decision_id)
@@ -192,7 +223,15 @@ def prepare(decision: Mapping[str, Any]) -> dict[str, Any]:
             parse_instant(d[name], name, decision_id)
     _check_numbers(d, decision_id)
     _check_lists(d, decision_id)
-    return d
+    return Prepared(d, body, columns_of(d))
+
+
+def prepare(decision: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate one decision or override dict and return its JSON-ready, narrative-free form.
+
+    Raises InvalidDecision naming the decision id and the field, never its content.
+    """
+    return dict(json.loads(prepare_entry(decision).body))
 
 
 def _joined(items: Sequence[str]) -> str:
@@ -239,13 +278,13 @@ def columns_of(d: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def unique_by_id(decisions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def unique_by_id(decisions: Sequence[Prepared]) -> list[Prepared]:
     """First occurrence of each decision id, in order (a replayed batch holds repeats)."""
     seen: set[str] = set()
     unique = []
     for d in decisions:
-        if d["decision_id"] not in seen:
-            seen.add(d["decision_id"])
+        if d.decision_id not in seen:
+            seen.add(d.decision_id)
             unique.append(d)
     return unique
 

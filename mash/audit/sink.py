@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any, TypeVar
 
-from mash.audit.entries import OverrideEvent, override_entry, prepare
+from mash.audit.entries import OverrideEvent, Prepared, override_entry, prepare_entry
 from mash.audit.store import DecisionLog
 from mash.errors import AuditError, BrokerError, InvalidDecision, MashError
 from mash.topics import Topics
@@ -84,7 +84,7 @@ class Codec:
 class Batch:
     """What has been read since the last commit."""
 
-    decisions: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[Prepared] = field(default_factory=list)
     overrides: list[tuple[OverrideEvent, Any]] = field(default_factory=list)
     deadletters: list[tuple[Any, str, str]] = field(default_factory=list)
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -188,7 +188,7 @@ class Sink:
                 event = self.codec.decode_override(message.value)
                 batch.overrides.append((OverrideEvent.from_mapping(event), message))
             else:
-                batch.decisions.append(prepare(self.codec.decode_decision(message.value)))
+                batch.decisions.append(prepare_entry(self.codec.decode_decision(message.value)))
         except Exception as exc:  # a poison message must never stop the log
             stage = "validate" if isinstance(exc, InvalidDecision) else "decode"
             batch.deadletters.append((message, stage, _why(exc)))
@@ -204,8 +204,7 @@ class Sink:
         if batch.deadletters:
             self._retry(lambda: self._send_deadletters(batch.deadletters), "dead-lettering")
         new = self._retry(
-            lambda: self.store.append_with_offsets(entries, batch.offsets, prepared=True),
-            "appending",
+            lambda: self.store.append_with_offsets(entries, batch.offsets), "appending"
         )
         self.logged += new
         self.deadlettered += len(batch.deadletters)
@@ -219,12 +218,12 @@ class Sink:
         self._commit_for_monitoring(batch.offsets)
         self.batch = Batch()
 
-    def _override_entries(self, batch: Batch) -> list[dict[str, Any]]:
+    def _override_entries(self, batch: Batch) -> list[Prepared]:
         if not batch.overrides:
             return []
         wanted = [event.decision_id for event, _ in batch.overrides]
         known = self._retry(lambda: self.store.get_many(wanted), "reading decisions")
-        known.update({d["decision_id"]: d for d in batch.decisions})
+        known.update({d.decision_id: d.decision for d in batch.decisions})
         entries = []
         for event, message in batch.overrides:
             try:
@@ -233,7 +232,7 @@ class Sink:
                 batch.deadletters.append((message, "validate", _why(exc)))
                 continue
             if entry is not None:
-                entries.append(entry)
+                entries.append(prepare_entry(entry))
         return entries
 
     def _retry(self, action: Callable[[], T], what: str) -> T:

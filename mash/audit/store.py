@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from mash.audit.chain import GENESIS, access_leaf, chain_hash, row_of, seal
-from mash.audit.entries import format_instant, jsonable, prepare, unique_by_id
+from mash.audit.entries import Prepared, format_instant, jsonable, prepare_entry, unique_by_id
 from mash.audit.models import ACCESS, DECISIONS, OFFSETS
 from mash.errors import AuditError, UsageError
 
@@ -269,44 +269,43 @@ class DecisionLog:
 
     # --- writing -------------------------------------------------------------------------
 
-    def append(self, decisions: Iterable[Mapping[str, Any]]) -> int:
+    def append(self, decisions: Iterable[Mapping[str, Any] | Prepared]) -> int:
         """Seal decisions at the end of the chain; returns how many were new."""
         return self.append_with_offsets(decisions, {})
 
     def append_with_offsets(
-        self, decisions: Iterable[Mapping[str, Any]], offsets: Offsets, *, prepared: bool = False
+        self, decisions: Iterable[Mapping[str, Any] | Prepared], offsets: Offsets
     ) -> int:
         """Append decisions and store the sink's next offsets in ONE transaction.
 
         Either both the entries and the offsets that cover them are committed, or neither:
         a sink restarted after a crash at any point resumes exactly where the log ends.
-        ``prepared=True`` says each dict already came out of ``entries.prepare`` (the sink
-        prepares message by message, to dead-letter a bad one alone), so it is not redone.
+        Decisions already prepared (``entries.prepare_entry``, as the sink does message by
+        message) are not prepared again.
         """
-        ready = [dict(d) for d in decisions] if prepared else [prepare(d) for d in decisions]
-        prepared_batch = unique_by_id(ready)
+        ready = unique_by_id(
+            [d if isinstance(d, Prepared) else prepare_entry(d) for d in decisions]
+        )
         with translated("appending to the decision log", self._url), _writing(self._engine) as conn:
             _lock(conn, DECISIONS)
-            fresh = self._not_logged(conn, prepared_batch)
+            fresh = self._not_logged(conn, ready)
             if fresh:
                 self._insert(conn, fresh)
             if offsets:
                 self._save_offsets(conn, offsets)
         return len(fresh)
 
-    def _not_logged(
-        self, conn: Connection, prepared: Sequence[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    def _not_logged(self, conn: Connection, prepared: Sequence[Prepared]) -> list[Prepared]:
         logged: set[str] = set()
-        ids = [d["decision_id"] for d in prepared]
+        ids = [d.decision_id for d in prepared]
         for chunk in _chunks(ids):
             rows = conn.execute(
                 select(DECISIONS.c.decision_id).where(DECISIONS.c.decision_id.in_(chunk))
             )
             logged.update(row.decision_id for row in rows)
-        return [d for d in prepared if d["decision_id"] not in logged]
+        return [d for d in prepared if d.decision_id not in logged]
 
-    def _insert(self, conn: Connection, fresh: Sequence[dict[str, Any]]) -> None:
+    def _insert(self, conn: Connection, fresh: Sequence[Prepared]) -> None:
         last_seq, last_hash = _head(conn, DECISIONS)
         now = datetime.now(UTC)
         sealed = seal(fresh, last_seq, last_hash, format_instant(now))

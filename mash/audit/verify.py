@@ -23,7 +23,8 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from mash.audit import merkle
-from mash.audit.chain import GENESIS, access_leaf, canonical_json, chain_hash, entry_leaf
+from mash.audit.canonical import canonical_json
+from mash.audit.chain import GENESIS, access_leaf, chain_hash, entry_leaf
 from mash.audit.checkpoint import Checkpoint, TreeHead, sign, signature_problem
 from mash.audit.entries import columns_of, format_instant
 from mash.errors import AuditError, MashError

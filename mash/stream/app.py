@@ -10,15 +10,15 @@ see :mod:`mash.stream`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from mash.agencies import AGENCIES
 from mash.domain.records import RecordIndex
 from mash.stream.agents import ingest_agent
 from mash.stream.config import WorkerConfig
-from mash.stream.messages import Incoming, Outgoing
 from mash.stream.pipeline import Pipeline
 from mash.stream.records import RecordFeed
 from mash.stream.sender import ProducerSender, Sender
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     import faust
 
     from mash.avro.registry import Registry
-    from mash.domain.records import RecordKind
     from mash.domain.routing import Rules
 
 log = logging.getLogger(__name__)
@@ -98,24 +97,13 @@ def create_app(
     out: Sender = sender if sender is not None else ProducerSender(lambda: app.producer)
 
     feed: RecordFeed | None = None
+    ready: Callable[[], Awaitable[object]] = _no_wait
     if follow_records:
         feed = RecordFeed(
-            config.bootstrap,
-            config.topics,
-            index,
-            lambda kind, message: _apply_record(pipeline, index, kind, message),
-            out.send_all,
+            config.bootstrap, config.topics, index, partial(pipeline.record, index), out.send_all
         )
-        app.service(cast(Any, feed))
-        wait_s = config.records_wait_s
-        running_feed = feed
-
-        async def ready() -> object:
-            return await running_feed.wait_ready(wait_s)
-    else:
-
-        async def ready() -> object:
-            return True
+        app.service(cast(Any, feed))  # started with the app, stopped with it
+        ready = partial(feed.wait_ready, config.records_wait_s)
 
     agents = {}
     for agency in AGENCIES:
@@ -131,17 +119,20 @@ def create_app(
         )
         agents[agency] = app.agent(topic, name=f"mash.route.{agency}")(fun)
 
+    async def started() -> None:
+        log.info("worker %s routing %s (topic prefix %r)", config.group,
+                 ", ".join(config.topics.ingest()), config.topics.prefix)
+
     async def report() -> None:
         log.info("worker %s: %s", config.group, pipeline.counts.summary())
 
+    app.task(started)
     app.timer(config.stats_interval_s)(report)
     return StreamApp(app, config, pipeline, index, feed, out, agents)
 
 
-def _apply_record(
-    pipeline: Pipeline, index: RecordIndex, kind: RecordKind, message: Incoming
-) -> list[Outgoing]:
-    return pipeline.record(index, kind, message)
+async def _no_wait() -> object:
+    return True
 
 
 def run_worker(stream: StreamApp, loglevel: str = "info") -> None:
@@ -150,8 +141,6 @@ def run_worker(stream: StreamApp, loglevel: str = "info") -> None:
 
     stream.config.data_dir.mkdir(parents=True, exist_ok=True)
     worker = Worker(stream.app, loglevel=loglevel, quiet=True)
-    log.info("worker %s starting: topics prefix %r, bootstrap %s", stream.config.group,
-             stream.config.topics.prefix, stream.config.bootstrap)
     try:
         worker.execute_from_commandline()
     finally:

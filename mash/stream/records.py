@@ -134,19 +134,21 @@ class RecordFeed(Service):
 
     async def _partitions(self) -> dict[str, list[int]]:
         """The partitions of each record topic that exists (asked of the admin API: the
-        consumer only learns of topics it is already assigned)."""
+        consumer only learns of topics it is already assigned). Every topic is described,
+        not just ours: naming a missing topic in a metadata request makes a broker with
+        auto-creation on create it, with the wrong partitions and no compaction."""
         from aiokafka.admin import AIOKafkaAdminClient
 
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="mash-records")
         await admin.start()
         try:
-            described = await admin.describe_topics(list(self._kinds))
+            described = await admin.describe_topics(None)
         finally:
             await admin.close()
         return {
             entry["topic"]: [p["partition"] for p in entry["partitions"]]
             for entry in described
-            if entry.get("error_code") == 0
+            if entry.get("error_code") == 0 and entry["topic"] in self._kinds
         }
 
     # ------------------------------------------------------------------ the loop

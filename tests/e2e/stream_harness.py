@@ -108,11 +108,17 @@ class Workers:
 
 @contextlib.contextmanager
 def workers(bootstrap: str, topics: Topics, home: Path) -> Iterator[Workers]:
+    """Workers for one test; at the end every one is killed and the topic Faust made for its
+    consumer group (the leader-assignor topic) is deleted from the shared broker."""
     pool = Workers(bootstrap, topics, home)
     try:
         yield pool
     finally:
         pool.kill_all()
+        from mash.broker.admin import admin_client
+
+        with contextlib.suppress(Exception), admin_client(bootstrap, timeout_s=10) as client:
+            client.delete_topics([f"{topics.prefix}mash-worker-__assignor-__leader"])
 
 
 # --------------------------------------------------------------------------- publishing

@@ -30,7 +30,7 @@ from mash.audit.chain import (
     seal,
 )
 from mash.audit.checkpoint import sign
-from mash.audit.entries import format_instant, prepare
+from mash.audit.entries import format_instant, prepare, prepare_entry
 from mash.audit.verify import build_report, check_access, check_decisions, tree_head
 
 MakeDecision = Callable[..., dict[str, Any]]
@@ -45,7 +45,7 @@ def build_rows(decisions: list[dict[str, Any]], batch: int = 7) -> list[dict[str
         created = NOW + timedelta(seconds=start)
         last_seq = rows[-1]["seq"] if rows else 0
         last_hash = bytes.fromhex(rows[-1]["entry_hash"]) if rows else GENESIS
-        chunk = [prepare(d) for d in decisions[start : start + batch]]
+        chunk = [prepare_entry(d) for d in decisions[start : start + batch]]
         sealed = seal(chunk, last_seq, last_hash, format_instant(created))
         rows += [row_of(entry, created) for entry in sealed]
     return rows

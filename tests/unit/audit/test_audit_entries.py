@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from mash.audit.canonical import canonical_json
 from mash.audit.entries import (
     CONFIRM_REASON,
     OverrideEvent,
     columns_of,
     override_entry,
     prepare,
+    prepare_entry,
     unique_by_id,
 )
 from mash.errors import InvalidDecision
@@ -106,8 +109,22 @@ def test_columns_are_derived_from_the_decision(make_decision: MakeDecision) -> N
 
 
 def test_duplicates_in_one_batch_keep_the_first(make_decision: MakeDecision) -> None:
-    first, again, other = make_decision(1), make_decision(1, route="s47"), make_decision(2)
-    assert unique_by_id([first, again, other]) == [first, other]
+    batch = [prepare_entry(d) for d in (make_decision(1), make_decision(1, route="s47"))]
+    other = prepare_entry(make_decision(2))
+    assert unique_by_id([*batch, other]) == [batch[0], other]
+
+
+def test_a_prepared_entry_carries_its_canonical_bytes_and_columns(
+    make_decision: MakeDecision,
+) -> None:
+    decision = make_decision(9, flags=("A",), facts={"narrative": "x", "age_months": 3})
+    decision.pop("kind")
+    entry = prepare_entry(decision)
+    assert entry.decision_id == "dec-000009"
+    assert entry.body == canonical_json(prepare(decision))
+    assert json.loads(entry.body)["kind"] == "decision"  # the default is sealed, too
+    assert b"narrative" not in entry.body
+    assert entry.columns == columns_of(prepare(decision))
 
 
 def event(**changes: Any) -> dict[str, Any]:
