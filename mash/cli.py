@@ -30,6 +30,7 @@ def _register_all() -> None:
     from connectors import commands as connector_commands
     from mash.audit import commands as audit_commands
     from mash.avro import commands as avro_commands
+    from mash.bench import commands as bench_commands
     from mash.broker import commands as broker_commands
     from mash.generate import commands as generate_commands
     from mash.hub import commands as hub_commands
@@ -45,6 +46,7 @@ def _register_all() -> None:
         audit_commands,
         hub_commands,
         generate_commands,
+        bench_commands,
     ):
         module.register(app)
 

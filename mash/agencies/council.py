@@ -7,7 +7,7 @@ DfE CIN census referral source, by service:
 SCHOOL             2A    "Schools".
 EDUCATION_WELFARE  2B    "Education services".
 ADULT_SERVICES     5A    "LA services - social care, e.g. adults' social care".
-EARLY_HELP         5B    "LA services - other internal department".
+EARLY_HELP         5D    "LA services - early help" (the census has its own code for it).
 YOUTH_JUSTICE      5B    The youth justice service is an LA-led partnership hosted by the
                          council, so an internal LA service, not "7 other legal agency" (courts,
                          probation, CAFCASS).
@@ -33,7 +33,7 @@ SOURCE_BY_SERVICE: Final[Mapping[str, str]] = {
     "SCHOOL": "2A",
     "EDUCATION_WELFARE": "2B",
     "ADULT_SERVICES": "5A",
-    "EARLY_HELP": "5B",
+    "EARLY_HELP": "5D",
     "YOUTH_JUSTICE": "5B",
     "HOUSING": "4",
     "OTHER": "8",

@@ -98,7 +98,7 @@ def _start(config: BrokerConfig, report: Report) -> StartResult:
     began = time.monotonic()
     current = status(config)
     if current.state == "running" and current.pid is not None:
-        _wait_ready(config, current.pid, began)
+        _wait_ready(config, current.pid, began, ours=False)
         return StartResult(False, current.pid, config.bootstrap, time.monotonic() - began)
     recovered = current.state == "dead"
     if recovered:
@@ -170,8 +170,12 @@ def _rotate_log(config: BrokerConfig) -> None:
         config.log_file.replace(config.log_file.with_name(config.log_file.name + ".1"))
 
 
-def _wait_ready(config: BrokerConfig, pid: int, began: float) -> None:
-    """Poll with metadata requests until the broker answers, it dies, or time runs out."""
+def _wait_ready(config: BrokerConfig, pid: int, began: float, ours: bool = True) -> None:
+    """Poll with metadata requests until the broker answers, it dies, or time runs out.
+
+    A broker this call launched (``ours``) is stopped on timeout, so a failed start leaves
+    nothing half-running; one that was already running is left alone.
+    """
     deadline = began + config.start_timeout_s
     while True:
         if not process.is_broker(pid, config.properties_file):
@@ -183,12 +187,13 @@ def _wait_ready(config: BrokerConfig, pid: int, began: float) -> None:
         if metadata_ready(config.bootstrap, timeout_s=2.0):
             return
         if time.monotonic() >= deadline:
-            process.terminate(pid, config.properties_file, 15.0)
-            process.remove_pid(config.pid_file)
+            if ours:
+                process.terminate(pid, config.properties_file, 15.0)
+                process.remove_pid(config.pid_file)
             raise BrokerError(
-                f"the broker did not answer a metadata request within "
-                f"{config.start_timeout_s:.0f} s (stopped it; raise MASH_BROKER_START_TIMEOUT "
-                f"on a slow machine); last lines of {config.log_file}:\n"
+                f"the broker (pid {pid}) did not answer a metadata request within "
+                f"{config.start_timeout_s:.0f} s{' (stopped it)' if ours else ''}; raise "
+                f"MASH_BROKER_START_TIMEOUT on a slow machine; last lines of {config.log_file}:\n"
                 + process.tail(config.log_file)
             )
         time.sleep(0.3)

@@ -6,9 +6,10 @@ import hashlib
 import json
 import operator
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 from mash.domain.referral import Referral
@@ -100,20 +101,36 @@ def _fields_of(kind: type) -> Callable[[Any], tuple[Any, ...]]:
 
 
 def _canonical(value: Any) -> Any:
-    # ``default`` hook of json.dumps, called only for what JSON cannot encode natively, so the
-    # C encoder does the bulk of the work (the digest is computed for every referral).
+    # What the JSON encoder cannot take as is, made plain *before* encoding (a ``default``
+    # hook would cost a Python call per value and a fresh encoder per referral; the digest is
+    # computed for every referral). Exactly what ``json.dumps(..., default=hook)`` would
+    # write for the same values: times ISO-8601 UTC, dates ISO, sets sorted, dataclasses as
+    # arrays of their fields in order, anything else the encoder handles natively.
     if isinstance(value, datetime):
         return iso_utc(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, frozenset | set):
-        return sorted(value)
-    return _fields_of(type(value))(value)
+        return _plain_items(sorted(value))
+    if isinstance(value, str | int | float):
+        return value
+    if isinstance(value, list | tuple):
+        return _plain_items(value)
+    if isinstance(value, dict):
+        return {key: item if type(item) in _NATIVE else _canonical(item)
+                for key, item in value.items()}
+    return _plain_items(_fields_of(type(value))(value))
 
 
+def _plain_items(values: Iterable[Any]) -> list[Any]:
+    return [item if type(item) in _NATIVE else _canonical(item) for item in values]
+
+
+_NATIVE: Final = frozenset({str, int, float, bool, type(None)})
 _GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 _DIGESTED: Final = tuple(f.name for f in fields(Referral) if f.name != "received_at")
 _DIGESTED_VALUES: Final = operator.attrgetter(*_DIGESTED)
+_DIGEST_JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def input_digest(referral: Referral) -> str:
@@ -130,8 +147,7 @@ def input_digest(referral: Referral) -> str:
     hub's receipt time, not the agency's content, so a referral replayed later (or received
     twice) has the same digest.
     """
-    values = _DIGESTED_VALUES(referral)
-    text = json.dumps(values, default=_canonical, separators=(",", ":"), ensure_ascii=False)
+    text = _DIGEST_JSON(_plain_items(_DIGESTED_VALUES(referral)))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -140,9 +156,18 @@ def input_digest(referral: Referral) -> str:
 
 def iso_utc(moment: datetime) -> str:
     """ISO-8601 in UTC with a ``Z`` (naive times are taken as UTC)."""
+    if moment.tzinfo is UTC:  # the usual case: cached, every child of a day shares times
+        return _iso_of_utc(moment)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@lru_cache(maxsize=4096)
+def _iso_of_utc(moment: datetime) -> str:
+    # Keyed by UTC times only: for other zones two equal datetimes may differ in ``fold``
+    # and so in their UTC offset, which a cache keyed by equality would confuse.
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def parse_utc(text: str) -> datetime:

@@ -102,6 +102,7 @@ class RecordFeed(Service):
             client_id="mash-records",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            isolation_level="read_committed",  # an agency's aborted writes never count
         )
         await self._consumer.start()
         await self._assign(self._consumer)

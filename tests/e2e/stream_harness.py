@@ -60,7 +60,7 @@ class Worker:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(30)
 
-    def stop(self, timeout_s: float = 60.0) -> int:
+    def stop(self, timeout_s: float = 120.0) -> int:
         """SIGTERM and wait: a graceful stop that commits what was processed."""
         if self.alive():
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -68,7 +68,10 @@ class Worker:
             return self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise
+            raise AssertionError(
+                f"worker did not stop within {timeout_s:.0f} s of SIGTERM; its log ends:\n"
+                + self.text()[-4000:]
+            ) from None
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")

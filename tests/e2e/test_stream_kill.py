@@ -89,7 +89,9 @@ def test_a_killed_worker_loses_nothing_and_the_log_holds_each_decision_once(
     copies = seen.events - len(seen.by_id)
     for decision_id, events in seen.by_id.items():
         for event in events:
-            assert same_decision(event, expected.decisions[decision_id]) == []
+            differs = same_decision(event, expected.decisions[decision_id])
+            assert differs == [], {k: (event.get(k), expected.decisions[decision_id][k])
+                                   for k in differs}
     # (3) the log's set semantics: each decision exactly once
     every_event = [event for events in seen.by_id.values() for event in events]
     assert len(every_event) == len(expected.ids) + copies

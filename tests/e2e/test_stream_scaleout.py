@@ -89,6 +89,8 @@ def test_two_workers_share_the_work_and_one_leaving_loses_nothing(
     assert seen.by_id.keys() == expected.ids
     for decision_id, events in seen.by_id.items():
         for event in events:
-            assert same_decision(event, expected.decisions[decision_id]) == []
+            differs = same_decision(event, expected.decisions[decision_id])
+            assert differs == [], {k: (event.get(k), expected.decisions[decision_id][k])
+                                   for k in differs}
     every_event = [event for events in seen.by_id.values() for event in events]
     assert read_decision_log_count(tmp_path / "log.db", every_event) == len(expected.ids)

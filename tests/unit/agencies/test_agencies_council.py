@@ -42,7 +42,7 @@ def request(**changes: Any) -> dict[str, Any]:
         ("SCHOOL", "2A"),
         ("EDUCATION_WELFARE", "2B"),
         ("ADULT_SERVICES", "5A"),
-        ("EARLY_HELP", "5B"),
+        ("EARLY_HELP", "5D"),
         ("YOUTH_JUSTICE", "5B"),
         ("HOUSING", "4"),
         ("OTHER", "8"),
