@@ -75,11 +75,19 @@ DECISION_NAMESPACE: Final = uuid.UUID("6f1d7a52-3c1e-5b8e-9a4f-2d6c0e8b1a37")
 _NAMESPACE_BYTES: Final = DECISION_NAMESPACE.bytes
 
 
-def make_decision_id(agency: str, source_id: str, child_index: int, rule_set_version: str) -> str:
+def make_decision_id(
+    agency: str, source_id: str, child_index: int, rule_set_version: str, digest: str
+) -> str:
     """Deterministic decision id: the same referral's child under the same rule set always gets
     the same id, so a replayed or redelivered referral is a duplicate the log drops. A new rule
-    set version gives a new id: re-deciding under new rules is a new decision."""
-    name = f"{agency}|{source_id}|{child_index}|{rule_set_version}".encode()
+    set version gives a new id: re-deciding under new rules is a new decision.
+
+    ``digest`` is the referral's input digest. The design names only (referral id, child index,
+    rule-set version), but then an agency that resends a *corrected* referral under the same id
+    would have it dropped by the log as a duplicate: a referral silently lost. With the digest,
+    a replay of the same bytes still yields the same id, and a changed referral is a new
+    decision that the log keeps."""
+    name = f"{agency}|{source_id}|{child_index}|{rule_set_version}|{digest}".encode()
     # uuid.uuid5 by hand (RFC 4122 s4.3): the same value, without building a UUID object.
     raw = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
     raw[6] = (raw[6] & 0x0F) | 0x50

@@ -139,7 +139,9 @@ class Router:
         match, score = best_match(checks.values())
         version = self.rules.version
         return Decision(
-            decision_id=make_decision_id(referral.agency, referral.source_id, child.index, version),
+            decision_id=make_decision_id(
+                referral.agency, referral.source_id, child.index, version, context.digest
+            ),
             agency=referral.agency,
             source_id=referral.source_id,
             source_code=referral.source_code,

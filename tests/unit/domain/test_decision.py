@@ -58,7 +58,7 @@ KEYS = {
 
 def a_decision(**changes: object) -> Decision:
     base = Decision(
-        decision_id=make_decision_id("police", "PPN-1", 0, "abc123"),
+        decision_id=make_decision_id("police", "PPN-1", 0, "abc123", "d1"),
         agency="police",
         source_id="PPN-1",
         source_code="6",
@@ -146,17 +146,19 @@ def test_iso_utc() -> None:
     assert iso_utc(datetime(2026, 6, 1, 17, 0)) == "2026-06-01T17:00:00Z"
 
 
-def test_decision_ids_are_uuid5_of_referral_child_and_rule_set() -> None:
-    decision_id = make_decision_id("police", "PPN-1", 1, "abc123")
+def test_decision_ids_are_uuid5_of_referral_child_rule_set_and_input() -> None:
+    decision_id = make_decision_id("police", "PPN-1", 1, "abc123", "d1")
 
-    assert decision_id == str(uuid.uuid5(DECISION_NAMESPACE, "police|PPN-1|1|abc123"))
-    assert decision_id == make_decision_id("police", "PPN-1", 1, "abc123")
+    assert decision_id == str(uuid.uuid5(DECISION_NAMESPACE, "police|PPN-1|1|abc123|d1"))
+    assert decision_id == make_decision_id("police", "PPN-1", 1, "abc123", "d1")
     others = {
-        make_decision_id("police", "PPN-1", 0, "abc123"),
-        make_decision_id("police", "PPN-1", 1, "def456"),
-        make_decision_id("health", "PPN-1", 1, "abc123"),
+        make_decision_id("police", "PPN-1", 0, "abc123", "d1"),
+        make_decision_id("police", "PPN-1", 1, "def456", "d1"),
+        make_decision_id("health", "PPN-1", 1, "abc123", "d1"),
+        # a corrected referral resent under the same id is a new decision, not a duplicate
+        make_decision_id("police", "PPN-1", 1, "abc123", "d2"),
     }
-    assert decision_id not in others and len(others) == 3
+    assert decision_id not in others and len(others) == 4
 
 
 def test_children_of_one_referral_share_a_household() -> None:

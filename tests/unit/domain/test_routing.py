@@ -103,7 +103,9 @@ def test_one_decision_per_child_in_order_sharing_a_household() -> None:
     assert [d.child_index for d in decisions] == [0, 1]
     assert {d.household_id for d in decisions} == {household_id("police", "PPN-1")}
     first = decisions[0]
-    assert first.decision_id == make_decision_id("police", "PPN-1", 0, "fake-1")
+    assert first.decision_id == make_decision_id(
+        "police", "PPN-1", 0, "fake-1", first.input_digest
+    )
     assert (first.agency, first.source_id, first.source_code) == ("police", "PPN-1", "6")
     assert first.child_key == "nhs:9990001006"
     assert decisions[1].child_key.startswith("h:")
@@ -316,3 +318,12 @@ def test_an_unavailable_check_never_lowers_a_vignettes_route(
         if RANK[route] < RANK[baseline[key]]
     }
     assert lowered == {}
+
+
+def test_a_corrected_referral_under_the_same_id_is_a_new_decision_and_a_replay_is_not() -> None:
+    original = router().decide(a_referral())[0]
+    replayed = router().decide(a_referral())[0]
+    corrected = router().decide(a_referral(narrative="Corrected account."))[0]
+
+    assert replayed.decision_id == original.decision_id
+    assert corrected.decision_id != original.decision_id
