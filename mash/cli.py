@@ -28,6 +28,7 @@ err = Console(stderr=True)
 
 def _register_all() -> None:
     from connectors import commands as connector_commands
+    from mash import demo
     from mash.audit import commands as audit_commands
     from mash.avro import commands as avro_commands
     from mash.bench import commands as bench_commands
@@ -47,6 +48,7 @@ def _register_all() -> None:
         hub_commands,
         generate_commands,
         bench_commands,
+        demo,
     ):
         module.register(app)
 

@@ -114,6 +114,12 @@ def _canonical(value: Any) -> Any:
     # computed for every referral). Exactly what ``json.dumps(..., default=hook)`` would
     # write for the same values: times ISO-8601 UTC, dates ISO, sets sorted, dataclasses as
     # arrays of their fields in order, anything else the encoder handles natively.
+    kind = type(value)
+    getter = _GETTERS.get(kind)  # the children and adults, met first
+    if getter is not None:
+        return _plain_items(getter(value))
+    if kind is date:
+        return value.isoformat()
     if isinstance(value, datetime):
         return iso_utc(value)
     if isinstance(value, date):
@@ -127,7 +133,7 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: item if type(item) in _NATIVE else _canonical(item)
                 for key, item in value.items()}
-    return _plain_items(_fields_of(type(value))(value))
+    return _plain_items(_fields_of(kind)(value))
 
 
 def _plain_items(values: Iterable[Any]) -> list[Any]:

@@ -28,6 +28,7 @@ import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final, cast
 
 from mash.domain.conditions import (
@@ -146,16 +147,28 @@ def _copy(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
 
 
-def _word(value: Any) -> str:
+def _word_of(value: Any) -> str:
     text = str(value)
     return text.lower().replace("_", " ") if _ENUM_WORD.match(text) else text
+
+
+# Cached: reasons repeat the same few hundred codes and enum words for every child.
+# ``typed``: 1 and True are equal keys but read differently.
+_cached_word = lru_cache(maxsize=4096, typed=True)(_word_of)
+
+
+def _word(value: Any) -> str:
+    try:
+        return _cached_word(value)
+    except TypeError:  # unhashable (a list inside a list): not worth caching
+        return _word_of(value)
 
 
 def _show(value: Any, spec: str) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(_word(item) for item in value) or "none"
+        return ", ".join(map(_word, value)) or "none"
     if spec:
         return format(value, spec)
     if isinstance(value, float) and value.is_integer():
