@@ -233,6 +233,7 @@ def sla_track(
         f"{topics.prefix}mash-hub-tracker",
         broker=f"kafka://{settings.bootstrap}",
         store="memory://",
+        datadir=str(settings.home / "tracker"),  # not the current directory
         topic_partitions=settings.partitions,
         web_enabled=False,
     )
