@@ -6,11 +6,13 @@ shell (:func:`create_topics`) sends it to a broker and leaves existing topics as
 
 Retention follows what each topic is for:
 - decisions and overrides are the stream form of the audited decision log: kept for good;
-- the dead-letter topic holds input nobody could route: kept 30 days for a person to look at,
-  then gone (it may hold personal data, so not for ever);
+- queues and alerts are the hub's open work: kept for good, because a child left undecided for
+  more than a week must still be on the queue (the peer review found exactly such cases);
+- the dead-letter topic holds input nobody could route, often the only copy of a referral: kept
+  until a person has dealt with it, never deleted by age (a referral must never be lost);
 - record topics are compacted (latest record per person), never deleted by age;
-- everything else (ingest, canonical, queues, alerts) is kept 7 days, long enough to replay a
-  week after a bad deployment.
+- ingest and canonical are kept 7 days, long enough to replay a week after a bad deployment
+  (every referral's decision is in the log by then).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from mash.topics import Topics
 
 DAY_MS = 24 * 60 * 60 * 1000
 WEEK_MS = 7 * DAY_MS
-DEADLETTER_MS = 30 * DAY_MS
 FOREVER = -1
 MAX_REPLICATION = 3
 _TOPIC_ALREADY_EXISTS = 36
@@ -82,7 +83,9 @@ def topic_plan(topics: Topics, partitions: int, brokers: int) -> list[TopicSpec]
     special: dict[str, Mapping[str, str]] = {
         topics.decisions: _delete(FOREVER, rf),
         topics.overrides: _delete(FOREVER, rf),
-        topics.deadletter: _delete(DEADLETTER_MS, rf),
+        topics.deadletter: _delete(FOREVER, rf),
+        topics.alerts: _delete(FOREVER, rf),
+        **{name: _delete(FOREVER, rf) for name in topics.queues()},
         **{name: _compact(rf) for name in topics.record_topics()},
     }
     return [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from mash.broker.topics import (
-    DEADLETTER_MS,
     FOREVER,
     WEEK_MS,
     TopicSpec,
@@ -14,7 +13,7 @@ from mash.broker.topics import (
     topic_plan,
 )
 from mash.errors import BrokerError, UsageError
-from mash.topics import Topics
+from mash.topics import ROUTES, Topics
 
 
 def _by_name(prefix: str = "p.", partitions: int = 6, brokers: int = 1) -> dict[str, TopicSpec]:
@@ -49,9 +48,11 @@ def test_decisions_and_overrides_are_kept_for_good() -> None:
 
     assert plan[topics.decisions].configs["retention.ms"] == str(FOREVER)
     assert plan[topics.overrides].configs["retention.ms"] == str(FOREVER)
-    assert plan[topics.deadletter].configs["retention.ms"] == str(DEADLETTER_MS)
+    assert plan[topics.deadletter].configs["retention.ms"] == str(FOREVER)
+    assert plan[topics.alerts].configs["retention.ms"] == str(FOREVER)
+    assert all(plan[topics.queue(r)].configs["retention.ms"] == str(FOREVER) for r in ROUTES)
     assert plan[topics.referrals("police")].configs["retention.ms"] == str(WEEK_MS)
-    assert plan[topics.queue("s47")].configs["retention.ms"] == str(WEEK_MS)
+    assert plan[topics.canonical].configs["retention.ms"] == str(WEEK_MS)
 
 
 @pytest.mark.parametrize(
