@@ -15,12 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# For now: a running broker with every MASH topic, listed. Later issues grow this into the full
-# end-to-end demo (publish, route, queues, audit).
+# The whole path: broker, topics, records, worker and sink, referrals from every agency, the
+# routed queues and the decision log (see `mash demo --help`).
 demo: install
-	$(MASH) broker start
-	$(MASH) topics create
-	$(MASH) topics list
+	$(MASH) demo
 
 test: install
 	$(BIN)/pytest -q
