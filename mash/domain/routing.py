@@ -16,6 +16,7 @@ error *type* (messages could carry data), so a person looks at it the same day.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final, Protocol
@@ -53,6 +54,8 @@ from mash.domain.normalise import is_valid_nhs_number
 from mash.domain.records import RecordLookup
 from mash.domain.referral import Child, Referral
 from mash.domain.values import as_utc
+
+log = logging.getLogger(__name__)
 
 ENGINE_ERROR_RULE: Final = "engine.error"
 _RANK: Final[Mapping[str, int]] = {"EXACT": 3, "PROBABLE": 2, "POSSIBLE": 1, "NONE": 0}
@@ -174,6 +177,13 @@ class Router:
             outcome = self.rules.evaluate(facts)
             return outcome.level, outcome.route, outcome.fired, outcome.flags, outcome.facts
         except Exception as exc:  # never stall a child on a broken rule: fail upward, flagged
+            # Ids and the error type only: a rule's error message may quote the child's facts.
+            log.error(
+                "rules engine failed (%s) for %s referral %s child %d under rule set %s; "
+                "routed to assessment with ENGINE_ERROR",
+                type(exc).__name__, referral.agency, referral.source_id, child.index,
+                self.rules.version,
+            )
             level = self.rules.assessment_level
             return (
                 level,

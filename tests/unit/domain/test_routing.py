@@ -4,6 +4,7 @@ broken lookup or rule, and the public vignettes routed within their acceptable r
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -156,6 +157,17 @@ def test_a_failing_rule_engine_sends_that_child_to_assessment_flagged() -> None:
     assert noah.rules[0].evidence == {"error": "RuleError"}
     assert "Lily" not in json.dumps(decision_to_dict(noah))
     assert noah.deadline == deadline_for("assessment", RECEIVED, CALENDAR)
+
+
+def test_a_failing_rule_engine_is_logged_with_ids_only(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, logger="mash.domain.routing")
+
+    router(FakeRules(broken_for={45})).decide(a_referral())
+
+    (record,) = caplog.records
+    assert "RuleError" in record.getMessage() and "PPN-1" in record.getMessage()
+    assert "child 1" in record.getMessage()
+    assert "Noah" not in record.getMessage() and "Harper" not in record.getMessage()
 
 
 class BrokenStore:
