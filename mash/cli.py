@@ -33,6 +33,7 @@ def _register_all() -> None:
     from mash.avro import commands as avro_commands
     from mash.bench import commands as bench_commands
     from mash.broker import commands as broker_commands
+    from mash.chaos import commands as chaos_commands
     from mash.generate import commands as generate_commands
     from mash.hub import commands as hub_commands
     from mash.rules import commands as rules_commands
@@ -48,6 +49,7 @@ def _register_all() -> None:
         hub_commands,
         generate_commands,
         bench_commands,
+        chaos_commands,
         demo,
     ):
         module.register(app)

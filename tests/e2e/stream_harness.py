@@ -8,173 +8,39 @@ here is killed at the end of its test.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
 from mash.agencies import ID_FIELDS, to_referral
 from mash.avro.decision import decode_decision
 from mash.avro.registry import Registry
+from mash.chaos.processes import (  # noqa: F401 (re-exported for the e2e tests)
+    MASH,
+    POLICE_V2_ONLY,
+    Message,
+    Publisher,
+    Worker,
+    Workers,
+    record_messages,
+    referral_message,
+    workers,
+)
 from mash.domain.decision import decision_to_dict
 from mash.domain.records import RECORD_KINDS, RecordIndex, record_from_mapping
 from mash.domain.routing import Router
 from mash.errors import InvalidReferral
 from mash.topics import Topics
 
-MASH = Path(sys.executable).with_name("mash")
+# Processes and publishing are shared with ``mash chaos``: see :mod:`mash.chaos.processes`.
 VIGNETTES = Path(__file__).resolve().parents[3] / "shared" / "data" / "vignettes"
-POLICE_V2_ONLY = ("dash_score", "reported_at", "crime_reference", "officer_id",
-                  "previous_incidents_12m", "child_voice")
-
-Message = tuple[str, bytes, bytes | None]  # topic, key, value
-
-
-# --------------------------------------------------------------------------- workers
-
-
-@dataclass
-class Worker:
-    """One ``mash worker`` subprocess and its log file."""
-
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL, like a crash or the OOM killer: no commit, no goodbye to the group."""
-        if self.alive():
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(30)
-
-    def stop(self, timeout_s: float = 120.0) -> int:
-        """SIGTERM and wait: a graceful stop that commits what was processed."""
-        if self.alive():
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(
-                f"worker did not stop within {timeout_s:.0f} s of SIGTERM; its log ends:\n"
-                + self.text()[-4000:]
-            ) from None
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-@dataclass
-class Workers:
-    """Starts workers for one test and kills whatever is left at the end."""
-
-    bootstrap: str
-    topics: Topics
-    home: Path
-    started: list[Worker] = field(default_factory=list)
-
-    def start(self, name: str, *options: str) -> Worker:
-        log = self.home / f"{name}.log"
-        env = {
-            **os.environ,
-            "MASH_BOOTSTRAP": self.bootstrap,
-            "MASH_TOPIC_PREFIX": self.topics.prefix,
-            "MASH_HOME": str(self.home),
-        }
-        command = [str(MASH), "worker", "--loglevel", "info", "--session-timeout", "6",
-                   "--records-wait", "60", *options]
-        with log.open("ab") as out:
-            proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-        worker = Worker(proc, log)
-        self.started.append(worker)
-        return worker
-
-    def kill_all(self) -> None:
-        for worker in self.started:
-            with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
-                worker.kill()
-
-
-@contextlib.contextmanager
-def workers(bootstrap: str, topics: Topics, home: Path) -> Iterator[Workers]:
-    """Workers for one test; at the end every one is killed and the topic Faust made for its
-    consumer group (the leader-assignor topic) is deleted from the shared broker."""
-    pool = Workers(bootstrap, topics, home)
-    try:
-        yield pool
-    finally:
-        pool.kill_all()
-        from mash.broker.admin import admin_client
-
-        with contextlib.suppress(Exception), admin_client(bootstrap, timeout_s=10) as client:
-            client.delete_topics([f"{topics.prefix}mash-worker-__assignor-__leader"])
-
-
-# --------------------------------------------------------------------------- publishing
-
-
-class Publisher:
-    """An agency-side producer: acks=all, idempotent, every send checked."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self._producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all",
-                                       enable_idempotence=True, linger_ms=5)
-        self._futures: list[Any] = []
-
-    def send(self, messages: Iterable[Message]) -> None:
-        for topic, key, value in messages:
-            self._futures.append(self._producer.send(topic, key=key, value=value))
-
-    def flush(self) -> None:
-        self._producer.flush(60)
-        for future in self._futures:
-            future.get(timeout=60)
-        self._futures.clear()
-
-    def close(self) -> None:
-        self.flush()
-        self._producer.close()
-
-
-def record_messages(registry: Registry, topics: Topics,
-                    records: Mapping[str, list[dict[str, Any]]]) -> list[Message]:
-    """Record-topic messages (Confluent framing, keyed by person id)."""
-    out: list[Message] = []
-    for kind, rows in records.items():
-        subject = f"records.{kind}"
-        for row in rows:
-            value = registry.encode(subject, registry.from_json(subject, row))
-            out.append((topics.records(kind), row["person_id"].encode(), value))
-    return out
-
-
-def referral_message(registry: Registry, topics: Topics, agency: str, obj: Mapping[str, Any],
-                     position: int) -> Message:
-    """One agency message as the agency would send it. Framings alternate; police alternates
-    schema versions too, writing v2 whenever the record uses a v2-only field."""
-    wire = "confluent" if position % 2 == 0 else "single-object"
-    version = None
-    if agency == "police":
-        uses_v2 = any(obj.get(name) is not None for name in POLICE_V2_ONLY)
-        version = 2 if uses_v2 or position % 4 in (1, 2) else 1
-        if version == 1:
-            obj = {k: v for k, v in obj.items() if k not in POLICE_V2_ONLY}
-    value = registry.encode(agency, registry.from_json(agency, obj, version), version, wire)
-    return topics.referrals(agency), str(obj[ID_FIELDS[agency]]).encode(), value
 
 
 # --------------------------------------------------------------------------- the oracle
