@@ -1,8 +1,8 @@
 """``mash chaos`` (registered by :mod:`mash.cli`): inject real faults and count the log.
 
 Thin: picks scenarios and sizes, gives each a topic prefix of its own on the configured broker
-(scenario broker-kill brings a broker of its own), prints a table, writes the JSON list, and
-exits 1 when any scenario lost or duplicated a child or failed its own checks.
+(broker-kill and cluster-leader-kill bring brokers of their own), prints a table, writes the
+JSON list, and exits 1 when any scenario lost or duplicated a child or failed its own checks.
 """
 
 from __future__ import annotations
@@ -65,12 +65,17 @@ def chaos(
                               "over 50,000 referrals (an hour or more on 2 cores)."),
     scenario: list[str] | None = typer.Option(None, "--scenario", help="Run only this "
                                               "scenario (repeatable): worker-kill, sink-kill, "
-                                              "broker-kill, fuzz, poison."),
+                                              "broker-kill, cluster-leader-kill, fuzz, "
+                                              "db-outage (needs MASH_TEST_POSTGRES_URL), "
+                                              "poison."),
     json_file: Path | None = typer.Option(None, "--json", help="Write the results list as JSON "
                                           "to this file."),
     partitions: int = typer.Option(2, "--partitions", help="Partitions per topic."),
     keep: bool = typer.Option(False, "--keep", help="Keep the scratch directory (logs, "
                               "decision logs) and print where it is."),
+    referrals: int | None = typer.Option(None, "--referrals", min=1, help="Override the "
+                                         "number of referrals of every scenario run (a "
+                                         "smaller full run on a slow machine; say so)."),
 ) -> None:
     """Kill workers, sinks and brokers mid-stream, feed garbage and poison; count the log.
 
@@ -78,7 +83,9 @@ def chaos(
     `mash sink` processes, injects its fault, then counts every acknowledged referral's
     children in the decision log: lost (no decision) and duplicated (logged twice).
     """
-    from mash.chaos.scenarios import SCENARIOS, SHARED_BROKER, Stage
+    from dataclasses import replace
+
+    from mash.chaos.scenarios import SCENARIOS, SHARED_BROKER, Stage, unavailable
     from mash.config import Settings
 
     if quick == full:
@@ -92,12 +99,20 @@ def chaos(
     results: list[Result] = []
     for name in names:
         function, quick_size, full_size = SCENARIOS[name]
+        missing = unavailable(name)
+        if missing and scenario:
+            raise UsageError(f"scenario {name} cannot run: {missing}")
+        if missing:
+            _err.print(f"[yellow]{name}: skipped ({missing})[/yellow]")
+            continue
+        size = quick_size if quick else full_size
+        if referrals is not None:
+            size = replace(size, referrals=referrals)
         home = scratch / name
         home.mkdir()
         _err.print(f"[bold]{name}[/bold]: running ({'quick' if quick else 'full'})")
         with _scenario_topics(bootstrap, partitions, name in SHARED_BROKER) as topics:
-            result = function(Stage(bootstrap, topics, home),
-                              quick_size if quick else full_size)
+            result = function(Stage(bootstrap, topics, home), size)
         results.append(result)
         _err.print(f"{name}: lost {result.lost}, duplicated {result.duplicated}; "
                    + "; ".join(result.notes))

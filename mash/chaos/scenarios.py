@@ -18,16 +18,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mash.avro.registry import Registry
 from mash.chaos import tally
 from mash.chaos.fuzz import mutate
-from mash.chaos.harness import Feed, logged_decisions, read_topic, wait_for_log
+from mash.chaos.harness import Feed, logged_count, logged_decisions, read_topic, wait_for_log
 from mash.chaos.processes import Message, Worker, Workers, record_messages, referral_message
 from mash.chaos.processes import workers as worker_pool
+from mash.chaos.proxy import Proxy
 from mash.domain.referral import Referral
+from mash.errors import MashError, UsageError
 from mash.topics import Topics
+
+if TYPE_CHECKING:
+    from mash.chaos.cluster import Cluster
 
 Accepted = Referral | None
 
@@ -49,6 +54,7 @@ class Size:
     faults: int
     rate: float
     fuzz: int = 0
+    outage_s: float = 0.0
 
 
 @dataclass
@@ -60,6 +66,7 @@ class Run:
     feed: Feed
     db_url: str
     rng: random.Random
+    sink_db_url: str
     worker_options: tuple[str, ...] = ()
     worker: Worker | None = None
     sink: Worker | None = None
@@ -74,7 +81,7 @@ class Run:
 
     def start_sink(self) -> None:
         self.restarts += 1
-        self.sink = self.pool.start_sink(f"sink-{self.restarts}", self.db_url)
+        self.sink = self.pool.start_sink(f"sink-{self.restarts}", self.sink_db_url)
 
     def keep_alive(self) -> None:
         """Restart a worker or sink that died on its own (counted: it is a finding)."""
@@ -128,10 +135,15 @@ def sleep_until(began: float, at_s: float) -> None:
 def run(name: str, stage: Stage, size: Size, fault: Fault, *, seed: int,
         registry: Registry, records: Sequence[Message], messages: Sequence[Message],
         accepted: Sequence[Accepted], worker_options: tuple[str, ...] = (),
-        check: Check | None = None) -> tally.Result:
-    """Feed ``messages`` through a worker and a sink while ``fault`` strikes; count the log."""
+        check: Check | None = None, db_url: str | None = None,
+        sink_db_url: str | None = None) -> tally.Result:
+    """Feed ``messages`` through a worker and a sink while ``fault`` strikes; count the log.
+
+    The log is a SQLite file of the run's own unless ``db_url`` names another; the sinks under
+    fault write through ``sink_db_url`` when given (a proxy that can cut the database), while
+    the counting and the final drain always use ``db_url`` itself."""
     began = time.monotonic()
-    db_url = f"sqlite:///{stage.home / f'{name}.db'}"
+    db_url = db_url or f"sqlite:///{stage.home / f'{name}.db'}"
     chunk = max(1, int(size.rate / 2))
     feed = Feed(stage.bootstrap, messages, chunk=chunk, pause_s=0.5)
     with worker_pool(stage.bootstrap, stage.topics, stage.home) as pool:
@@ -140,7 +152,8 @@ def run(name: str, stage: Stage, size: Size, fault: Fault, *, seed: int,
         publisher = Publisher(stage.bootstrap)
         publisher.send(records)
         publisher.close()
-        state = Run(stage, pool, feed, db_url, random.Random(seed), worker_options)
+        state = Run(stage, pool, feed, db_url, random.Random(seed), sink_db_url or db_url,
+                    worker_options)
         state.start_worker()
         state.start_sink()
         feed.start()
@@ -258,6 +271,87 @@ def broker_kill(stage: Stage, size: Size, seed: int = 3) -> tally.Result:
                    records=records, messages=messages, accepted=accepted)
 
 
+# --------------------------------------------------------------------------- 4: cluster
+
+
+def wait_new_leader(nodes: Cluster, topic: str, partition: int, old: int,
+                    timeout_s: float = 60.0) -> int | None:
+    """The partition's leader once it is no longer ``old`` (the controller fenced the dead
+    node and elected an in-sync replica), or None if none was elected in time."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(MashError):
+            leader = nodes.leader(topic, partition)
+            if leader not in (old, -1):
+                return leader
+        time.sleep(0.5)
+    return None
+
+
+def leader_kills(nodes: Cluster, topic: str, partitions: int, count: int) -> Fault:
+    """SIGKILL the leader of a partition of ``topic`` ``count`` times (cycling through its
+    partitions) at random moments while referrals flow; restart the node after a few seconds
+    and wait until it is back in sync, so no kill ever leaves fewer than two replicas."""
+
+    def fault(state: Run) -> None:
+        began = time.monotonic()
+        for k, at in enumerate(state.fault_times(count)):
+            sleep_until(began, at)
+            partition = k % partitions
+            leader = nodes.leader(topic, partition)
+            nodes.kill(leader)
+            down = time.monotonic()
+            elected = wait_new_leader(nodes, topic, partition, leader)
+            took = time.monotonic() - down
+            time.sleep(state.rng.uniform(2.0, 5.0))
+            nodes.start(leader)
+            synced = nodes.wait_in_sync(topic)
+            state.notes.append(
+                f"leader node {leader} of {topic.rsplit('.', 1)[-1]}[{partition}] kill -9"
+                f" at {len(state.feed.acked)} acked; new leader {elected} after {took:.1f} s;"
+                f" back in sync={synced} after {time.monotonic() - down:.0f} s")
+            if elected is None:
+                state.notes.append("no new leader elected within 60 s")
+
+    return fault
+
+
+def cluster_leader_kill(stage: Stage, size: Size, seed: int = 4) -> tally.Result:
+    """Scenario 4: ``stage.bootstrap`` is ignored; three nodes of ``deploy/cluster`` of its own
+    (RF 3, min.insync.replicas 2, unclean election off), the feed on acks=all."""
+    from mash.broker.topics import create_topics
+    from mash.chaos.cluster import cluster
+
+    partitions = 2
+    with cluster(stage.home / "cluster") as nodes:
+        topics = stage.topics
+        create_topics(nodes.bootstrap, topics, partitions)
+        own = Stage(nodes.bootstrap, topics, stage.home)
+        registry = Registry.default()
+        records, messages, accepted = dataset(registry, topics, size.referrals, seed)
+        counts: dict[str, int] = {}
+        for topic, _, _ in messages:
+            counts[topic] = counts.get(topic, 0) + 1
+        target = max(counts, key=lambda t: counts[t])  # the busiest ingest topic
+        described = nodes.describe(target)
+        replicas = {len(p["replicas"]) for p in described}
+
+        def check(state: Run, logged: list[dict[str, Any]]) -> list[str]:
+            state.notes.insert(0, f"3 nodes, {target} replicas per partition {sorted(replicas)}")
+            kills = sum("kill -9" in note for note in state.notes)
+            problems = [] if replicas == {3} else ["the ingest topic is not replicated 3 times"]
+            if kills != size.faults:
+                problems.append(f"{kills} leader kills, expected {size.faults}")
+            if any("in sync=False" in note or "within 60 s" in note for note in state.notes):
+                problems.append("a partition stayed under-replicated or leaderless")
+            return problems
+
+        return run("cluster-leader-kill", own, size,
+                   leader_kills(nodes, target, partitions, size.faults), seed=seed,
+                   registry=registry, records=records, messages=messages, accepted=accepted,
+                   check=check)
+
+
 # --------------------------------------------------------------------------- 5: fuzz
 
 
@@ -319,6 +413,107 @@ def fuzz(stage: Stage, size: Size, seed: int = 5) -> tally.Result:
 
     return run("fuzz", stage, size, fault, seed=seed, registry=registry, records=records,
                messages=messages, accepted=routed, check=check)
+
+
+# --------------------------------------------------------------------------- 6: database
+
+
+POSTGRES_ENV = "MASH_TEST_POSTGRES_URL"
+"""The PostgreSQL database scenario db-outage logs into (a schema of its own, dropped after)."""
+
+
+@contextlib.contextmanager
+def postgres_schema(base_url: str) -> Iterator[str]:
+    """A fresh schema in the database at ``base_url``: the URL of the same database with the
+    schema first on every connection's search path. Dropped at the end, whatever happened."""
+    from uuid import uuid4
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from mash.audit.store import normalise_url
+
+    base = normalise_url(base_url)
+    schema = f"chaos_{uuid4().hex[:12]}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.dispose()
+
+
+def via_proxy(url: str, proxy: Proxy) -> str:
+    """``url`` pointed at ``proxy`` instead of the database server."""
+    from sqlalchemy.engine import make_url
+
+    routed = make_url(url).set(host="127.0.0.1", port=proxy.port)
+    return routed.render_as_string(hide_password=False)
+
+
+def db_outage(stage: Stage, size: Size, seed: int = 6) -> tally.Result:
+    """Scenario 6: the sink's database vanishes for ``size.outage_s`` (``size.faults`` times)
+    while referrals flow; the sink must wait and retry (not die, not skip), then catch up.
+
+    The database is cut with a TCP proxy between the sink and PostgreSQL rather than by
+    stopping the server, which is shared: to the sink it is the same (connections reset, new
+    ones refused)."""
+    from sqlalchemy.engine import make_url
+
+    from mash.audit.store import open_log
+
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        raise UsageError(f"scenario db-outage needs {POSTGRES_ENV} (a PostgreSQL URL)")
+    registry = Registry.default()
+    records, messages, accepted = dataset(registry, stage.topics, size.referrals, seed)
+    with postgres_schema(base) as db_url:
+        with open_log(db_url):
+            pass  # create the tables before the outage: the cut then lands in the work
+        target = make_url(db_url)
+        proxy = Proxy(target.host or "127.0.0.1", target.port or 5432)
+        proxy.up()
+        survived: list[bool] = []
+
+        def fault(state: Run) -> None:
+            began = time.monotonic()
+            for at in state.fault_times(size.faults):
+                sleep_until(began, at)
+                before = logged_count(db_url)
+                sink = state.sink
+                proxy.down()
+                time.sleep(size.outage_s)
+                survived.append(sink is state.sink and sink is not None and sink.alive())
+                during = logged_count(db_url) - before
+                proxy.up()
+                back = time.monotonic()
+                while logged_count(db_url) <= before + during and time.monotonic() - back < 120:
+                    time.sleep(0.5)
+                state.notes.append(f"database cut for {size.outage_s:.0f} s at {before} logged "
+                                   f"({during} written during the cut); writing again "
+                                   f"{time.monotonic() - back:.1f} s after it came back")
+
+        def check(state: Run, logged: list[dict[str, Any]]) -> list[str]:
+            problems = []
+            if not all(survived):
+                problems.append("the sink died during a database outage instead of waiting")
+            retries = sum(log.read_text(errors="replace").count("retrying")
+                          for log in stage.home.glob("sink-*.log"))
+            state.notes.append(f"sink logged {retries} retry messages")
+            if retries == 0:
+                problems.append("the sink never said it was retrying")
+            return problems
+
+        try:
+            return run("db-outage", stage, size, fault, seed=seed, registry=registry,
+                       records=records, messages=messages, accepted=accepted, check=check,
+                       db_url=db_url, sink_db_url=via_proxy(db_url, proxy))
+        finally:
+            proxy.down()
 
 
 # --------------------------------------------------------------------------- 7: poison
@@ -423,6 +618,16 @@ SCENARIOS: dict[str, tuple[Scenario, Size, Size]] = {
     "broker-kill": (broker_kill, Size(1500, 1, 60.0), Size(20000, 3, 200.0)),
     "fuzz": (fuzz, Size(500, 0, 60.0, fuzz=1000), Size(5000, 0, 200.0, fuzz=10000)),
     "poison": (poison, Size(500, 5, 80.0), Size(5000, 20, 200.0)),
+    "db-outage": (db_outage, Size(1500, 1, 60.0, outage_s=8.0),
+                  Size(10000, 1, 200.0, outage_s=30.0)),
+    "cluster-leader-kill": (cluster_leader_kill, Size(1200, 2, 20.0), Size(5000, 5, 25.0)),
 }
-SHARED_BROKER = ("worker-kill", "sink-kill", "fuzz", "poison")
+SHARED_BROKER = ("worker-kill", "sink-kill", "fuzz", "poison", "db-outage")
 """Scenarios that run on the shared broker (topics of their own); the others bring theirs."""
+
+
+def unavailable(name: str) -> str | None:
+    """Why scenario ``name`` cannot run here (a missing prerequisite), or None."""
+    if name == "db-outage" and not os.environ.get(POSTGRES_ENV):
+        return f"{POSTGRES_ENV} is not set"
+    return None

@@ -9,11 +9,9 @@ topics' end offsets. Undecodable messages end up in the dead-letter topic with a
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +28,7 @@ from sqlalchemy.engine import make_url
 from mash.audit.store import DecisionLog, normalise_url, open_log
 from mash.audit.verify import verify_log
 from mash.avro import Registry, encode_decision
+from mash.chaos.proxy import Proxy
 from mash.topics import Topics
 
 MakeDecision = Callable[..., dict[str, Any]]
@@ -266,57 +265,6 @@ def test_sink_killed_at_random_points_loses_and_duplicates_nothing(
     assert sink.output().count("logged ") > kills  # every run got to write before its kill
     with open_log(db_url) as log:
         assert_exactly_once(log, {f"dec-{i:06d}" for i in range(total)}, topics, kafka_bootstrap)
-
-
-class Proxy:
-    """A TCP forwarder to the database that the test can cut and restore (an outage)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self.server: socket.socket | None = None
-        self.sockets: list[socket.socket] = []
-
-    def up(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, args=(self.server,), daemon=True).start()
-
-    def down(self) -> None:
-        assert self.server is not None
-        with contextlib.suppress(OSError):  # shutdown wakes the thread blocked in accept()
-            self.server.shutdown(socket.SHUT_RDWR)
-        self.server.close()
-        for s in self.sockets:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
-        self.sockets.clear()
-
-    def _accept(self, server: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
 
 
 @pytest.mark.postgres

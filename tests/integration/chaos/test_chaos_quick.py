@@ -30,15 +30,15 @@ def assert_clean(result: Result) -> None:
     assert result.passed, result.notes
 
 
-@pytest.mark.parametrize("name", ["worker-kill", "fuzz", "poison"])
+@pytest.mark.parametrize("name", ["worker-kill", "sink-kill", "fuzz", "poison"])
 def test_quick_scenario_on_the_shared_broker(name: str, kafka_bootstrap: str, topics: Topics,
                                              tmp_path: Path) -> None:
     function, quick, _ = SCENARIOS[name]
     result = function(Stage(kafka_bootstrap, topics, tmp_path), quick)
     print(f"\n{result.to_dict()}")
     assert_clean(result)
-    if name == "worker-kill":
-        assert f"{quick.faults} worker kill -9" in " ".join(result.notes)
+    if name in ("worker-kill", "sink-kill"):
+        assert f"{quick.faults} {name.split('-')[0]} kill -9" in " ".join(result.notes)
     if name == "fuzz":
         assert any("bad payloads dead-lettered" in note for note in result.notes), result.notes
     if name == "poison":
@@ -56,3 +56,15 @@ def test_quick_broker_kill_on_a_broker_of_its_own(tmp_path: Path) -> None:
     print(f"\n{result.to_dict()}")
     assert_clean(result)
     assert any("broker kill -9" in note for note in result.notes), result.notes
+
+
+@pytest.mark.postgres
+def test_quick_database_outage(kafka_bootstrap: str, topics: Topics, tmp_path: Path,
+                               postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    function, quick, _ = SCENARIOS["db-outage"]
+    monkeypatch.setenv("MASH_TEST_POSTGRES_URL", postgres_url)
+    result = function(Stage(kafka_bootstrap, topics, tmp_path), quick)
+    print(f"\n{result.to_dict()}")
+    assert_clean(result)
+    assert any(f"database cut for {quick.outage_s:.0f} s" in n for n in result.notes)
+    assert any("retry messages" in n for n in result.notes), result.notes
