@@ -7,8 +7,10 @@ encodes to the same bytes every time), tuples of children and adults as arrays o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
+from datetime import date, datetime
 from typing import Any
 
 from mash.avro.framing import Wire
@@ -19,13 +21,41 @@ from mash.errors import DecodeError, SchemaError
 CANONICAL_SUBJECT = "canonical"
 
 
+# Values fastavro takes as they are: no call needed for them (a referral has ~40 fields and
+# every referral is converted once in the worker, so the per-value cost adds up).
+_AS_IS = frozenset({str, int, float, bool, type(None), date, datetime})
+_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]] | None] = {}
+
+
+def _fields_of(kind: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]] | None:
+    """A dataclass type's field names and a getter of their values (built once per type);
+    ``None`` for any other type."""
+    if kind in _FIELDS:
+        return _FIELDS[kind]
+    found = None
+    if is_dataclass(kind):
+        names = tuple(f.name for f in fields(kind))
+        found = names, _values_getter(names)
+    _FIELDS[kind] = found
+    return found
+
+
+def _values_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    return lambda obj: tuple(getattr(obj, name) for name in names)
+
+
 def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    shape = _fields_of(type(value))
+    if shape is not None:
+        names, values = shape
+        return {name: item if type(item) in _AS_IS else _plain(item)
+                for name, item in zip(names, values(value), strict=True)}
     if isinstance(value, frozenset | set):
         return sorted(value)
     if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
+        return [item if type(item) in _AS_IS else _plain(item) for item in value]
     return value
 
 

@@ -25,15 +25,16 @@ _TIMES = ("received_at", "decided_at", "deadline")
 _JSON_TEXT = ("check_details", "facts")
 
 
+_JSON_TEXT_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+"""Built once: ``json.dumps`` with options builds a new encoder per call, and every decision
+packs two or more JSON texts."""
+
+
 def _dumps(value: Any, where: str, decision_id: str) -> str:
     try:
-        return json.dumps(
-            {} if value is None else value,
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            allow_nan=False,
-        )
+        return _JSON_TEXT_ENCODER({} if value is None else value)
     except (TypeError, ValueError) as exc:
         raise SchemaError(f"decision {decision_id}: {where} is not JSON-serialisable") from exc
 

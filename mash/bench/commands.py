@@ -104,8 +104,13 @@ def bench(
 
 
 def _run_with_progress(config: Any) -> dict[str, Any]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
-        TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from mash.bench.runner import run_bench
 
@@ -130,6 +135,8 @@ def _print_table(doc: dict[str, Any]) -> None:
     for row in table_rows(doc):
         table.add_row(*row)
     out = Console()
+    if not out.is_terminal:  # a file or a pipe: one row per line, not rich's 80 columns
+        out = Console(width=140)
     out.print(table)
     for line in missing_lines(doc):
         out.print(f"  n/a {line}", highlight=False, soft_wrap=True)

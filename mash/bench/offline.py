@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -98,7 +99,7 @@ def route_scenario(data: Dataset, count: int, keep: int, tracker: Tracker
     rules = load_rules()
     tracker.stage("offline route (one core)", count)
     with tempfile.TemporaryDirectory(prefix="mash-bench-") as tmp, \
-            open("/dev/null", "w", encoding="utf-8") as devnull:  # noqa: PTH123
+            Path(os.devnull).open("w", encoding="utf-8") as devnull:
         paths = _write_inputs(data, count, Path(tmp))
         collect = _Collect(devnull, keep)
         router = Router(rules, data.index)
@@ -175,10 +176,18 @@ def postgres_schema(url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def _why(exc: BaseException) -> str:
+    """The error's type and the driver's first line (connection problems; never the SQL or
+    its parameters, which SQLAlchemy appends to its own message)."""
+    cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+    first = (str(cause).splitlines() or [""])[0][:160]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
 def sink_scenario(decisions: Sequence[dict[str, Any]], postgres_url: str | None,
                   tracker: Tracker) -> Outcome:
     """Decisions per second appended to a new SQLite log and, given a URL, PostgreSQL."""
-    from mash.errors import MashError
+    from mash.bench.runner import FAILED
 
     outcome = Outcome()
     if not decisions:
@@ -201,11 +210,8 @@ def sink_scenario(decisions: Sequence[dict[str, Any]], postgres_url: str | None,
     try:
         with postgres_schema(postgres_url) as url:
             seconds = _append_all(url, decisions, tracker)
-    except (MashError, OSError) as exc:
-        outcome.fail("sink_postgres_per_s", f"PostgreSQL failed: {type(exc).__name__}")
-        return outcome
-    except Exception as exc:  # SQLAlchemy's errors, imported lazily: reported, never fatal
-        outcome.fail("sink_postgres_per_s", f"PostgreSQL failed: {type(exc).__name__}")
+    except Exception as exc:  # MashError, SQLAlchemy's (imported lazily), OSError: reported
+        outcome.fail("sink_postgres_per_s", f"{FAILED}PostgreSQL ({_why(exc)})")
         return outcome
     outcome.figures["sink_postgres_per_s"] = round(len(decisions) / seconds, 1)
     outcome.detail["postgres_seconds"] = round(seconds, 3)
