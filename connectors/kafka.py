@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from mash.errors import BrokerError
+from mash.kafka_security import client_options
 
 _WINDOW = 10_000  # sends in flight before finished futures are checked and dropped
 _LINGER_MS = 20
@@ -60,6 +61,7 @@ class KafkaSink:
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=bootstrap,
+                **client_options("kafka-python"),
                 client_id=client_id,
                 acks="all",
                 enable_idempotence=True,
@@ -164,6 +166,7 @@ def consume(
     try:
         consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
+            **client_options("kafka-python"),
             group_id=None,
             enable_auto_commit=False,
             client_id="mash-tail",

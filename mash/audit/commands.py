@@ -395,6 +395,7 @@ def sink(
     from mash.audit.sink import SinkConfig, default_instance_id, run_sink
     from mash.audit.store import open_log
     from mash.config import Settings
+    from mash.kafka_security import client_options
     from mash.topics import Topics
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
@@ -408,6 +409,7 @@ def sink(
         max_wait_ms=max_wait_ms,
         until_idle_s=until_idle,
         instance_id=instance_id or default_instance_id(group),
+        client_options=client_options("kafka-python"),
     )
     with open_log(db) as log:
         done = run_sink(config, log)

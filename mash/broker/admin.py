@@ -24,6 +24,9 @@ def admin_client(
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
+    from mash.kafka_security import client_options
+
+    configs = {**client_options("kafka-python"), **configs}  # explicit settings win
     timeout_ms = int(timeout_s * 1000)
     try:
         client = KafkaAdminClient(
@@ -49,7 +52,7 @@ def broker_count(client: KafkaAdminClient) -> int:
     return len(client.describe_cluster().get("brokers", []))
 
 
-def metadata_ready(bootstrap: str, timeout_s: float = 2.0) -> bool:
+def metadata_ready(bootstrap: str, timeout_s: float = 2.0, **configs: Any) -> bool:
     """True when a metadata request succeeds and names at least one broker.
 
     That is the moment clients can work: the listener is up, the KRaft controller has elected
@@ -59,7 +62,7 @@ def metadata_ready(bootstrap: str, timeout_s: float = 2.0) -> bool:
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # connection-refused noise while the broker boots
     try:
-        with admin_client(bootstrap, timeout_s) as client:
+        with admin_client(bootstrap, timeout_s, **configs) as client:
             return broker_count(client) > 0
     except BrokerError:
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -23,6 +24,9 @@ broker_app = typer.Typer(
     no_args_is_help=True,
 )
 topics_app = typer.Typer(help="Create and list the MASH topics.", no_args_is_help=True)
+acl_app = typer.Typer(
+    help="Kafka principals and ACLs from deploy/security/acls.yaml.", no_args_is_help=True
+)
 
 _err = Console(stderr=True)
 
@@ -45,12 +49,22 @@ def _emit(as_json: bool, payload: dict[str, object], text: str) -> None:
 
 
 @broker_app.command("start")
-def start(as_json: bool = JsonOption) -> None:
+def start(
+    as_json: bool = JsonOption,
+    secure: bool = typer.Option(
+        False,
+        "--secure",
+        help="SASL/SCRAM-SHA-512 on every listener, ACLs enforced, deny by default; the admin "
+        "password is generated into $MASH_HOME/secrets. Then run `mash acl apply`.",
+    ),
+) -> None:
     """Start the broker and wait until it answers; a running broker is left as it is."""
+    import dataclasses
+
     from mash.broker.config import BrokerConfig
     from mash.broker.lifecycle import start as start_broker
 
-    config = BrokerConfig.from_settings()
+    config = dataclasses.replace(BrokerConfig.from_settings(), secure=secure)
     with _progress("checking prerequisites") as report:
         result = start_broker(config, report)
     verb = "started" if result.started else "already running"
@@ -168,7 +182,60 @@ def _retention(retention_ms: str) -> str:
     return f"{hours / 24:g} d" if hours >= 24 else f"{hours:g} h"
 
 
+@broker_app.command("credentials")
+def credentials(
+    principal: str = typer.Argument(..., help="A principal of the ACL file, e.g. police."),
+) -> None:
+    """Print PRINCIPAL's client settings as JSON, password included (save it as the file that
+    MASH_CREDENTIALS_FILE names). The only command that ever prints a password."""
+    from mash.broker.config import BrokerConfig
+    from mash.broker.credentials import credentials_document, security_for
+    from mash.config import Settings
+
+    config = BrokerConfig.from_settings()
+    document = credentials_document(
+        Settings.load().bootstrap, security_for(config.secrets, principal)
+    )
+    typer.echo(json.dumps(document, indent=2))
+
+
+@acl_app.command("apply")
+def acl_apply(
+    file: Path | None = typer.Option(
+        None, "--file", help="ACL file (default: deploy/security/acls.yaml)."
+    ),
+    bootstrap: str | None = typer.Option(
+        None, "--bootstrap", help="host:port of the broker (default MASH_BOOTSTRAP)."
+    ),
+) -> None:
+    """Create every principal's SCRAM credential and every missing ACL, as the admin.
+
+    Idempotent: what is there already stays. Passwords are generated into $MASH_HOME/secrets
+    the first time; the admin's settings come from MASH_CREDENTIALS_FILE / MASH_SASL_* when set,
+    else from the local secure broker's secrets.
+    """
+    from mash.broker.acls import apply_policy, load_policy
+    from mash.broker.config import ADMIN_USER, BrokerConfig
+    from mash.broker.credentials import security_for
+    from mash.config import Settings
+    from mash.kafka_security import ClientSecurity
+
+    settings = Settings.load()
+    config = BrokerConfig.from_settings()
+    policy = load_policy(file)
+    admin = ClientSecurity.from_settings()
+    if not admin.sasl:
+        admin = security_for(config.secrets, ADMIN_USER)
+    target = bootstrap or settings.bootstrap
+    result = apply_policy(target, policy, config.secrets, admin, settings.topic_prefix)
+    typer.echo(
+        f"{len(result.users)} principals ({', '.join(result.users)}); {result.created} ACLs "
+        f"created, {result.existing} already there, on {target}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the ``mash`` app."""
     app.add_typer(broker_app, name="broker")
     app.add_typer(topics_app, name="topics")
+    app.add_typer(acl_app, name="acl")

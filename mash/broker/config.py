@@ -17,6 +17,7 @@ from mash.config import mash_home, setting
 from mash.errors import ConfigError
 
 KAFKA_VERSION = "4.1.1"
+ADMIN_USER = "admin"
 DEFAULT_HEAP_MB = 512
 MAX_HEAP_MB = 1024
 MIN_HEAP_MB = 128
@@ -60,6 +61,10 @@ class BrokerConfig:
     start_timeout_s: float = DEFAULT_START_TIMEOUT_S
     stop_timeout_s: float = DEFAULT_STOP_TIMEOUT_S
     extra_properties: Mapping[str, str] = field(default_factory=dict)
+    secure: bool = False
+    internal_port: int | None = None
+    secrets_dir: Path | None = None
+    admin_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls) -> BrokerConfig:
@@ -68,6 +73,9 @@ class BrokerConfig:
         port = _port("MASH_KAFKA_PORT", setting("MASH_KAFKA_PORT", "9092"))
         controller = _port("MASH_CONTROLLER_PORT", setting("MASH_CONTROLLER_PORT", str(port + 1)))
         repo = setting("MASH_MAVEN_REPO")
+        internal = _port(
+            "MASH_BROKER_INTERNAL_PORT", setting("MASH_BROKER_INTERNAL_PORT", str(port + 2))
+        )
         return cls(
             data_dir=Path(setting("MASH_BROKER_DATA") or home / "broker").expanduser(),
             jars_dir=Path(setting("MASH_JARS") or home / "jars").expanduser(),
@@ -78,6 +86,8 @@ class BrokerConfig:
             start_timeout_s=_seconds(
                 "MASH_BROKER_START_TIMEOUT", setting("MASH_BROKER_START_TIMEOUT")
             ),
+            internal_port=internal,
+            secrets_dir=home / "secrets",
         )
 
     def __post_init__(self) -> None:
@@ -86,14 +96,47 @@ class BrokerConfig:
                 f"the broker port and the controller port are both {self.port}: "
                 "set MASH_CONTROLLER_PORT to a different free port"
             )
+        if self.secure and len({self.port, self.controller_port, self.broker_port}) < 3:
+            raise ConfigError(
+                f"a secure broker needs three different ports (client {self.port}, controller "
+                f"{self.controller_port}, inter-broker {self.broker_port}): set "
+                "MASH_BROKER_INTERNAL_PORT to a free port"
+            )
 
     @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
 
     @property
+    def broker_port(self) -> int:
+        """The inter-broker listener's port of a secure broker (default: client port + 2)."""
+        return self.internal_port if self.internal_port is not None else self.port + 2
+
+    @property
+    def secrets(self) -> Path:
+        """Where the principals' passwords are kept: ``$MASH_HOME/secrets``."""
+        return self.secrets_dir if self.secrets_dir is not None else self.data_dir / "secrets"
+
+    @property
+    def secure_marker(self) -> Path:
+        """Present once the storage was formatted for SASL: later starts stay secure."""
+        return self.data_dir / "secure"
+
+    @property
     def listeners(self) -> tuple[Listener, ...]:
-        """Client listener first: its address is the one clients bootstrap from."""
+        """Client listener first: its address is the one clients bootstrap from.
+
+        A secure broker has three: clients (SASL/SCRAM), the inter-broker listener (SASL/SCRAM
+        as the admin, so replication never rides on an unauthenticated socket) and the KRaft
+        controller (SASL/PLAIN: KRaft cannot check SCRAM there, the credentials live in the
+        metadata log the controller serves). All on loopback.
+        """
+        if self.secure:
+            return (
+                Listener("CLIENT", self.port, "SASL_PLAINTEXT", self.host),
+                Listener("BROKER", self.broker_port, "SASL_PLAINTEXT", self.host),
+                Listener("CONTROLLER", self.controller_port, "SASL_PLAINTEXT", self.host),
+            )
         return (
             Listener("PLAINTEXT", self.port, "PLAINTEXT", self.host),
             Listener("CONTROLLER", self.controller_port, "PLAINTEXT", self.host),
@@ -177,7 +220,9 @@ def listener_properties(config: BrokerConfig) -> dict[str, str]:
         "listener.security.protocol.map": ",".join(
             f"{item.name}:{item.protocol}" for item in listeners
         ),
-        "inter.broker.listener.name": client[0].name,
+        "inter.broker.listener.name": next(
+            (item.name for item in client if item.name == "BROKER"), client[0].name
+        ),
         "controller.listener.names": controller.name,
         "controller.quorum.voters": f"{config.node_id}@{controller.address}",
     }
@@ -207,6 +252,36 @@ def single_node_properties(config: BrokerConfig) -> dict[str, str]:
     }
 
 
+def security_properties(config: BrokerConfig) -> dict[str, str]:
+    """SASL on every listener, the ACL authoriser, and deny-by-default (secure mode only).
+
+    Clients authenticate with SCRAM-SHA-512 (credentials in the KRaft metadata, created by
+    ``mash acl apply``); the broker's own connections authenticate as the admin, the single
+    super user. Without an ACL nothing is allowed: ``allow.everyone.if.no.acl.found=false``.
+    """
+    if not config.secure:
+        return {}
+    if not config.admin_password:
+        raise ConfigError("a secure broker needs the admin password (from the secrets dir)")
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule required"
+    plain = "org.apache.kafka.common.security.plain.PlainLoginModule required"
+    admin = f'username="{ADMIN_USER}" password="{config.admin_password}"'
+    return {
+        "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.client.scram-sha-512.sasl.jaas.config": f"{scram};",
+        "listener.name.broker.scram-sha-512.sasl.jaas.config": f"{scram} {admin};",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": (
+            f'{plain} {admin} user_{ADMIN_USER}="{config.admin_password}";'
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{ADMIN_USER}",
+    }
+
+
 def server_properties(config: BrokerConfig) -> dict[str, str]:
     """The whole ``server.properties`` of a combined broker+controller node (KRaft)."""
     properties = {
@@ -223,6 +298,7 @@ def server_properties(config: BrokerConfig) -> dict[str, str]:
         "num.recovery.threads.per.data.dir": "1",
         **listener_properties(config),
         **single_node_properties(config),
+        **security_properties(config),
     }
     properties.update(config.extra_properties)
     return properties
@@ -268,4 +344,16 @@ def format_command(java: str, config: BrokerConfig, cluster_id: str) -> list[str
         cluster_id,
         "-c",
         str(config.properties_file),
+        *scram_bootstrap(config),
     ]
+
+
+def scram_bootstrap(config: BrokerConfig) -> list[str]:
+    """The admin's SCRAM credential, written into the metadata log when it is formatted.
+
+    KRaft keeps SCRAM credentials in its metadata, so the first one (the admin, who then
+    creates every other user) can only be added by the storage tool.
+    """
+    if not config.secure:
+        return []
+    return ["--add-scram", f"SCRAM-SHA-512=[name={ADMIN_USER},password={config.admin_password}]"]

@@ -8,6 +8,8 @@ every one of these: the storage is formatted once and the cluster id is kept in 
 from __future__ import annotations
 
 import base64
+import dataclasses
+import os
 import subprocess
 import time
 import uuid
@@ -19,15 +21,18 @@ from typing import Literal
 from mash.broker import process
 from mash.broker.admin import metadata_ready
 from mash.broker.config import (
+    ADMIN_USER,
     BrokerConfig,
     format_command,
     java_command,
     render_properties,
     server_properties,
 )
+from mash.broker.credentials import ensure_password, security_for
 from mash.broker.jars import ensure_jars
 from mash.broker.prereqs import require_free_ports, require_java
-from mash.errors import BrokerError
+from mash.errors import BrokerError, ConfigError
+from mash.kafka_security import ClientSecurity, client_options
 
 State = Literal["running", "stopped", "dead"]
 Report = Callable[[str], None]
@@ -100,14 +105,15 @@ def _start(config: BrokerConfig, report: Report) -> StartResult:
     if current.state == "running" and current.pid is not None:
         _wait_ready(config, current.pid, began, ours=False)
         return StartResult(False, current.pid, config.bootstrap, time.monotonic() - began)
+    config = _with_security(config)
     recovered = current.state == "dead"
     if recovered:
         report(f"the broker (pid {current.pid}) had died; starting it again with its data")
         process.remove_pid(config.pid_file)
-    require_free_ports(
-        config.host,
-        [("MASH_KAFKA_PORT", config.port), ("MASH_CONTROLLER_PORT", config.controller_port)],
-    )
+    ports = [("MASH_KAFKA_PORT", config.port), ("MASH_CONTROLLER_PORT", config.controller_port)]
+    if config.secure:
+        ports.append(("MASH_BROKER_INTERNAL_PORT", config.broker_port))
+    require_free_ports(config.host, ports)
     java = require_java()
     ensure_jars(config, report)
     _write_config(config)
@@ -132,10 +138,44 @@ def _stop(config: BrokerConfig, report: Report) -> BrokerStatus:
     return current
 
 
+def _with_security(config: BrokerConfig) -> BrokerConfig:
+    """The config with the admin password filled in when the broker is (or was) secure.
+
+    A data directory formatted for SASL stays secure on every later start, even without
+    ``--secure``: silently coming back without authentication would open every topic. The
+    reverse (securing storage formatted without the admin's SCRAM credential) is refused.
+    """
+    was_secure = config.secure_marker.exists()
+    formatted = (config.log_dir / "meta.properties").exists()
+    if config.secure and formatted and not was_secure:
+        raise ConfigError(
+            f"the broker storage in {config.data_dir} was formatted without SASL: use a new "
+            "MASH_BROKER_DATA (or MASH_HOME) for a secure broker"
+        )
+    if not (config.secure or was_secure):
+        return config
+    password = ensure_password(config.secrets, ADMIN_USER)
+    return dataclasses.replace(config, secure=True, admin_password=password)
+
+
+def admin_options(config: BrokerConfig) -> dict[str, object]:
+    """kafka-python settings for the broker's own checks: the admin on a secure broker, and
+    explicitly PLAINTEXT otherwise (whatever this process's MASH_SECURITY_PROTOCOL says)."""
+    if config.secure_marker.exists() or config.secure:
+        return client_options("kafka-python", security_for(config.secrets, ADMIN_USER))
+    return client_options("kafka-python", ClientSecurity()) | {"security_protocol": "PLAINTEXT"}
+
+
 def _write_config(config: BrokerConfig) -> None:
-    """Regenerate server.properties and the log4j2 config on every start (ports may change)."""
+    """Regenerate server.properties and the log4j2 config on every start (ports may change).
+
+    The file holds the admin password on a secure broker: owner-only, like the secrets dir.
+    """
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    config.properties_file.write_text(render_properties(server_properties(config)))
+    fd = os.open(config.properties_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(render_properties(server_properties(config)))
     config.log4j_file.write_bytes((resources.files("mash.broker") / "log4j2.yaml").read_bytes())
 
 
@@ -161,7 +201,11 @@ def _format_storage(java: str, config: BrokerConfig, report: Report) -> None:
         raise BrokerError("formatting the broker storage took over 120 s") from exc
     if result.returncode != 0:
         output = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        if config.admin_password:
+            output = output.replace(config.admin_password, "***")
         raise BrokerError(f"formatting the broker storage failed:\n{output}")
+    if config.secure:
+        config.secure_marker.write_text("SASL_PLAINTEXT\n")
 
 
 def _rotate_log(config: BrokerConfig) -> None:
@@ -184,7 +228,7 @@ def _wait_ready(config: BrokerConfig, pid: int, began: float, ours: bool = True)
                 f"the broker exited during start-up; last lines of {config.log_file}:\n"
                 + process.tail(config.log_file)
             )
-        if metadata_ready(config.bootstrap, timeout_s=2.0):
+        if metadata_ready(config.bootstrap, 2.0, **admin_options(config)):
             return
         if time.monotonic() >= deadline:
             if ours:

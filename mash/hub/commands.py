@@ -225,6 +225,7 @@ def sla_track(
     import faust
 
     from mash.hub.tracker import register_tracker
+    from mash.kafka_security import client_options
     from mash.topics import Topics
 
     settings, _ = _context()
@@ -236,6 +237,7 @@ def sla_track(
         datadir=str(settings.home / "tracker"),  # not the current directory
         topic_partitions=settings.partitions,
         web_enabled=False,
+        **client_options("faust"),
     )
     register_tracker(app, topics, interval=interval, partitions=settings.partitions)
     typer.echo(f"SLA tracker following {topics.prefix}mash.queue.* (Ctrl-C to stop)")

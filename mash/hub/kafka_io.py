@@ -18,6 +18,7 @@ from mash.errors import BrokerError, ConfigError, MashError
 from mash.hub.codec import decode_decision_message, decode_event, decode_work_item, encode_event
 from mash.hub.model import HubEvent, event_from_dict, work_item_from_dict
 from mash.hub.queues import Ledger
+from mash.kafka_security import client_options
 from mash.topics import Topics
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def _consumer(bootstrap: str, names: Iterable[str]) -> Iterator[KafkaConsumer]:
     try:
         consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
+            **client_options("kafka-python"),
             group_id=None,
             enable_auto_commit=False,
             client_id="mash-hub",
@@ -149,6 +151,7 @@ class EventPublisher:
         try:
             self._producer: KafkaProducer = KafkaProducer(
                 bootstrap_servers=bootstrap,
+                **client_options("kafka-python"),
                 acks="all",
                 enable_idempotence=True,
                 client_id="mash-hub",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from mash.agencies import AGENCIES
 from mash.domain.records import RecordIndex
+from mash.kafka_security import client_options
 from mash.stream.agents import ingest_agent
 from mash.stream.config import WorkerConfig
 from mash.stream.pipeline import Pipeline
@@ -64,6 +65,7 @@ def faust_settings(config: WorkerConfig, store: str) -> dict[str, Any]:
         "web_port": config.web_port or 6066,
         "web_bind": "127.0.0.1",
         "topic_partitions": 1,  # never used: every topic exists before the worker starts
+        **client_options("faust"),  # SASL credentials of the worker's principal, if any
     }
 
 

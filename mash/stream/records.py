@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from mode import Service
 
 from mash.domain.records import RECORD_KINDS, RecordIndex, RecordKind
+from mash.kafka_security import client_options
 from mash.stream.messages import Incoming, Outgoing, as_headers
 from mash.topics import Topics
 
@@ -98,6 +99,7 @@ class RecordFeed(Service):
 
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
+            **client_options("aiokafka"),
             group_id=None,  # no group: this worker reads every partition, and commits nothing
             client_id="mash-records",
             enable_auto_commit=False,
@@ -140,7 +142,10 @@ class RecordFeed(Service):
         auto-creation on create it, with the wrong partitions and no compaction."""
         from aiokafka.admin import AIOKafkaAdminClient
 
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="mash-records")
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap, client_id="mash-records",
+            **client_options("aiokafka"),
+        )
         await admin.start()
         try:
             described = await admin.describe_topics(None)

@@ -1,0 +1,156 @@
+"""Client security settings for every Kafka client of MASH, in one place.
+
+Why one place: the agencies' connectors, the worker, the sink, the hub and the admin commands
+use three client libraries (kafka-python, aiokafka, Faust) that spell the same settings
+differently. Each constructor asks :func:`client_options` for its library's spelling, so a
+deployment changes only environment variables (or one credentials file) to move every process
+from the PLAINTEXT development broker to a SASL/SCRAM broker, and never edits code.
+
+Settings (process environment first, then ``$MASH_HOME/mash.env``):
+
+- ``MASH_CREDENTIALS_FILE``: the JSON printed by ``mash broker credentials PRINCIPAL``
+  (``security_protocol``, ``sasl_mechanism``, ``username``, ``password``, ``ssl_cafile``?);
+- ``MASH_SECURITY_PROTOCOL``: ``PLAINTEXT`` (default), ``SASL_PLAINTEXT`` or ``SASL_SSL``;
+- ``MASH_SASL_MECHANISM`` (default ``SCRAM-SHA-512``), ``MASH_SASL_USERNAME``,
+  ``MASH_SASL_PASSWORD`` or ``MASH_SASL_PASSWORD_FILE`` (a file holding only the password, so
+  it need not sit in the environment of every child process), ``MASH_SSL_CAFILE``.
+
+Individual variables win over the credentials file. Nothing here logs or prints a password;
+:class:`ClientSecurity`'s ``repr`` hides it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from mash.config import setting
+from mash.errors import ConfigError
+
+ClientKind = Literal["kafka-python", "aiokafka", "faust"]
+
+PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
+MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+DEFAULT_MECHANISM = "SCRAM-SHA-512"
+
+
+@dataclass(frozen=True)
+class ClientSecurity:
+    """How one client authenticates: a protocol and, for SASL, a principal and its secret."""
+
+    protocol: str = "PLAINTEXT"
+    mechanism: str = DEFAULT_MECHANISM
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    cafile: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.protocol not in PROTOCOLS:
+            raise ConfigError(
+                f"security protocol {self.protocol!r} is not one of {', '.join(PROTOCOLS)}"
+            )
+        if self.mechanism not in MECHANISMS:
+            raise ConfigError(
+                f"SASL mechanism {self.mechanism!r} is not one of {', '.join(MECHANISMS)}"
+            )
+        if self.sasl and not (self.username and self.password):
+            raise ConfigError(
+                f"{self.protocol} needs a user name and a password: set MASH_SASL_USERNAME and "
+                "MASH_SASL_PASSWORD (or MASH_SASL_PASSWORD_FILE), or MASH_CREDENTIALS_FILE"
+            )
+
+    @property
+    def sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+    @property
+    def tls(self) -> bool:
+        return self.protocol == "SASL_SSL"
+
+    @classmethod
+    def from_settings(cls) -> ClientSecurity:
+        """The settings of this process (see the module docstring for the names)."""
+        base = _credentials_file(setting("MASH_CREDENTIALS_FILE"))
+        password_file = setting("MASH_SASL_PASSWORD_FILE")
+        password = setting("MASH_SASL_PASSWORD") or (
+            _read_secret(password_file) if password_file else None
+        )
+        return cls(
+            protocol=(setting("MASH_SECURITY_PROTOCOL") or base.get("security_protocol")
+                      or "PLAINTEXT").upper(),
+            mechanism=(setting("MASH_SASL_MECHANISM") or base.get("sasl_mechanism")
+                       or DEFAULT_MECHANISM).upper(),
+            username=setting("MASH_SASL_USERNAME") or base.get("username"),
+            password=password or base.get("password"),
+            cafile=setting("MASH_SSL_CAFILE") or base.get("ssl_cafile"),
+        )
+
+
+def _credentials_file(path: str | None) -> dict[str, str]:
+    """The JSON of ``mash broker credentials``; a bad file is a ConfigError naming the file."""
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).expanduser().read_text())
+    except OSError as exc:
+        raise ConfigError(f"MASH_CREDENTIALS_FILE {path} cannot be read ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise ConfigError(f"MASH_CREDENTIALS_FILE {path} is not JSON") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"MASH_CREDENTIALS_FILE {path} is not a JSON object")
+    return {str(key): str(value) for key, value in data.items() if value is not None}
+
+
+def _read_secret(path: str) -> str:
+    try:
+        return Path(path).expanduser().read_text().strip()
+    except OSError as exc:
+        reason = exc.strerror
+        raise ConfigError(f"MASH_SASL_PASSWORD_FILE {path} cannot be read ({reason})") from exc
+
+
+def client_options(
+    kind: ClientKind = "kafka-python", security: ClientSecurity | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for one client constructor; empty for PLAINTEXT.
+
+    ``kind`` picks the spelling: kafka-python's and aiokafka's constructors take
+    ``security_protocol``/``sasl_*`` keywords (aiokafka wants an ``ssl_context`` where
+    kafka-python takes ``ssl_cafile``); a Faust app takes ``broker_credentials``.
+    """
+    security = security if security is not None else ClientSecurity.from_settings()
+    if not security.sasl:
+        return {}
+    if kind == "faust":
+        return {"broker_credentials": _faust_credentials(security)}
+    options: dict[str, Any] = {
+        "security_protocol": security.protocol,
+        "sasl_mechanism": security.mechanism,
+        "sasl_plain_username": security.username,
+        "sasl_plain_password": security.password,
+    }
+    if security.tls:
+        if kind == "aiokafka":
+            options["ssl_context"] = _ssl_context(security)
+        elif security.cafile:
+            options["ssl_cafile"] = security.cafile
+    return options
+
+
+def _ssl_context(security: ClientSecurity) -> Any:
+    from aiokafka.helpers import create_ssl_context
+
+    return create_ssl_context(cafile=security.cafile)
+
+
+def _faust_credentials(security: ClientSecurity) -> Any:
+    import faust
+
+    return faust.SASLCredentials(
+        username=security.username,
+        password=security.password,
+        mechanism=security.mechanism,
+        ssl_context=_ssl_context(security) if security.tls else None,
+    )
