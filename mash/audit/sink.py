@@ -279,7 +279,9 @@ class Sink:
                 **dict(self.config.client_options),
             )
             topics = self.config.topics
-            consumer.subscribe([topics.decisions, topics.overrides], listener=SeekToLog())
+            wanted = [topics.decisions, topics.overrides]
+            _wait_for_partitions(consumer, wanted)
+            consumer.subscribe(wanted, listener=SeekToLog())
         except KafkaError as exc:
             raise BrokerError(f"cannot consume from {self.config.bootstrap}: {exc}") from exc
         return consumer
@@ -351,6 +353,21 @@ class Sink:
             self.consumer.close(autocommit=False)
         if self.producer is not None:
             self.producer.close(timeout=10)
+
+
+def _wait_for_partitions(consumer: Any, topics: list[str], timeout_s: float = 30.0) -> None:
+    """Know every topic's partitions before joining the group.
+
+    kafka-python 3.0.12 can join a group before its first metadata answer arrives; the leader
+    then assigns nothing and, seen under load, never rebalances, leaving the sink idle for
+    good. Asking for the partitions first fetches the metadata, so the join sees them.
+    """
+    deadline = time.monotonic() + timeout_s
+    for topic in topics:
+        while not consumer.partitions_for_topic(topic):
+            if time.monotonic() > deadline:
+                raise BrokerError(f"topic {topic} has no partitions: run `mash topics create`")
+            time.sleep(0.2)
 
 
 def run_sink(config: SinkConfig, store: DecisionLog, codec: Codec | None = None) -> Sink:
