@@ -31,9 +31,10 @@ import orjson
 
 from mash.agencies import AGENCIES, to_referral
 from mash.domain.decision import decision_to_dict
-from mash.domain.records import RECORD_KINDS, RecordIndex, record_from_mapping
+from mash.domain.records import RecordIndex
 from mash.domain.routing import Router
-from mash.errors import DecodeError, InvalidRecord, InvalidReferral, UsageError
+from mash.errors import DecodeError, InvalidReferral, UsageError
+from mash.records_files import load_records_dir
 
 CONTAINER_MAGIC: Final = b"Obj\x01"
 BATCH: Final = 1000
@@ -101,34 +102,16 @@ class RouteSummary:
 
 
 def load_records(directory: Path | None) -> tuple[RecordIndex, list[str]]:
-    """The record index of ``directory`` (see the module docstring) and any problems found."""
-    index = RecordIndex()
+    """The record index of ``directory`` and any problems found (see the module docstring).
+
+    A thin use of :func:`mash.records_files.load_records_dir`: a kind whose file has a bad line
+    is reported and left UNAVAILABLE, while the other kinds load."""
     if directory is None:
-        return index, []
+        return RecordIndex(), []
     if not directory.is_dir():
         raise UsageError(f"--records {directory}: not a directory")
-    problems: list[str] = []
-    for kind in RECORD_KINDS:
-        path = directory / f"{kind}.jsonl"
-        if path.is_file():
-            found = _load_kind(index, kind, path)
-            problems += found
-            if not found:
-                index.mark_available(kind)
-    return index, problems
-
-
-def _load_kind(index: RecordIndex, kind: str, path: Path) -> list[str]:
-    problems = []
-    for number, obj in _json_lines(path):
-        if isinstance(obj, Bad):
-            problems.append(f"{path.name} {obj}")
-            continue
-        try:
-            index.put(record_from_mapping(kind, obj))
-        except InvalidRecord as exc:
-            problems.append(f"{path.name} line {number}: {exc}")
-    return problems
+    index, report = load_records_dir(directory, strict=False)
+    return index, report.errors
 
 
 # --------------------------------------------------------------------------- input
