@@ -368,7 +368,9 @@ def prove(
 
 def sink(
     db: str | None = _db_option(),
-    group: str = typer.Option("mash-sink", "--group", help="Kafka consumer group."),
+    group: str = typer.Option(
+        "mash-sink", "--group", help="Consumer group its positions are mirrored to, for lag."
+    ),
     batch: int = typer.Option(500, "--batch", min=1, max=10_000, help="Entries per transaction."),
     max_wait_ms: int = typer.Option(
         200, "--max-wait-ms", min=1, help="Commit a partial batch after this long."
@@ -376,23 +378,17 @@ def sink(
     until_idle: float | None = typer.Option(
         None, "--until-idle", min=0.1, help="Exit 0 after this many seconds with nothing to read."
     ),
-    instance_id: str | None = typer.Option(
-        None,
-        "--instance-id",
-        help="Static group member id (default GROUP@hostname): a restarted sink resumes at "
-        "once. Give each sink on one host its own.",
-        show_default=False,
-    ),
 ) -> None:
     """Copy mash.decisions and mash.overrides into the decision log, exactly once.
 
     Consumer offsets are stored in the same database transaction as the entries, so a
-    crash at any point loses and duplicates nothing. Undecodable messages go to
+    crash at any point loses and duplicates nothing. The sink reads every partition itself
+    (one sink per log); a restarted sink resumes at once. Undecodable messages go to
     mash.deadletter with the reason. Runs until SIGTERM/Ctrl-C (or --until-idle).
     """
     import logging
 
-    from mash.audit.sink import SinkConfig, default_instance_id, run_sink
+    from mash.audit.sink import SinkConfig, run_sink
     from mash.audit.store import open_log
     from mash.config import Settings
     from mash.kafka_security import client_options
@@ -408,7 +404,6 @@ def sink(
         batch=batch,
         max_wait_ms=max_wait_ms,
         until_idle_s=until_idle,
-        instance_id=instance_id or default_instance_id(group),
         client_options=client_options("kafka-python"),
     )
     with open_log(db) as log:

@@ -38,6 +38,7 @@ log = logging.getLogger("mash.sink")
 T = TypeVar("T")
 Decoder = Callable[[bytes], Mapping[str, Any]]
 MAX_BACKOFF_S = 30.0
+PARTITION_CHECK_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,7 @@ class SinkConfig:
     batch: int = 500
     max_wait_ms: int = 200
     until_idle_s: float | None = None
-    instance_id: str | None = None
     client_options: Mapping[str, Any] = field(default_factory=dict)
-
-
-def default_instance_id(group: str) -> str:
-    """Static group membership per host: a sink restarted after a crash takes its partitions
-    back at once, instead of waiting out the dead member's session (45 s by default)."""
-    return f"{group}@{socket.gethostname()}"
 
 
 @dataclass(frozen=True)
@@ -134,6 +128,7 @@ class Sink:
         self.logged = 0
         self.deadlettered = 0
         self.last_read: float | None = None  # set once partitions are assigned
+        self.next_partition_check = 0.0
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -142,6 +137,8 @@ class Sink:
         self.consumer = self._consumer()
         try:
             while not self.stopping.is_set():
+                if time.monotonic() >= self.next_partition_check:
+                    self._assign()
                 self._fill()
                 if len(self.batch):
                     self.last_read = time.monotonic()
@@ -250,22 +247,19 @@ class Sink:
     # --- Kafka -----------------------------------------------------------------------------
 
     def _consumer(self) -> Any:
-        from kafka import ConsumerRebalanceListener, KafkaConsumer
+        """A consumer that reads every partition, placed where the log says.
+
+        No group membership: the chain is one sequence under one lock, so a second sink on
+        the same log adds nothing, and positions live in the database anyway. Assigning the
+        partitions ourselves removes the group join, which kafka-python 3.0.12 was seen to
+        leave without an assignment under load, and the wait for a dead member's session
+        after a crash. The group id stays only for the monitoring commits.
+        """
+        from kafka import KafkaConsumer
         from kafka.errors import KafkaError
 
-        sink = self
-
-        class SeekToLog(ConsumerRebalanceListener):  # type: ignore[misc]
-            """Positions come from the database, never from Kafka's committed offsets."""
-
-            def on_partitions_revoked(self, revoked: Any) -> None:
-                sink.flush()
-
-            def on_partitions_assigned(self, assigned: Any) -> None:
-                sink.seek_to_log(assigned)
-
         try:
-            consumer = KafkaConsumer(
+            self.consumer = KafkaConsumer(
                 bootstrap_servers=self.config.bootstrap,
                 group_id=self.config.group,
                 client_id="mash-sink",
@@ -273,18 +267,31 @@ class Sink:
                 auto_offset_reset="earliest",
                 isolation_level="read_committed",
                 max_poll_records=self.config.batch,
-                max_poll_interval_ms=600_000,
-                session_timeout_ms=30_000,
-                group_instance_id=self.config.instance_id,
                 **dict(self.config.client_options),
             )
-            topics = self.config.topics
-            wanted = [topics.decisions, topics.overrides]
-            _wait_for_partitions(consumer, wanted)
-            consumer.subscribe(wanted, listener=SeekToLog())
+            self._assign()
         except KafkaError as exc:
             raise BrokerError(f"cannot consume from {self.config.bootstrap}: {exc}") from exc
-        return consumer
+        return self.consumer
+
+    def _assign(self) -> None:
+        """Take every partition of the two topics, seeking each to the log's position.
+
+        Called at start and then every ``PARTITION_CHECK_S``: a partition added to a topic
+        is picked up without a restart. The batch in hand is flushed first, so the database
+        holds the position of every partition that is (re)placed.
+        """
+        from kafka import TopicPartition
+
+        topics = self.config.topics
+        found = _partitions(self.consumer, [topics.decisions, topics.overrides])
+        wanted = {TopicPartition(topic, p) for topic, partitions in found for p in partitions}
+        self.next_partition_check = time.monotonic() + PARTITION_CHECK_S
+        if wanted == set(self.consumer.assignment()):
+            return
+        self.flush()
+        self.consumer.assign(sorted(wanted))
+        self.seek_to_log(wanted)
 
     def seek_to_log(self, assigned: Any) -> None:
         """Seek each assigned partition to the next offset the log holds (or the start)."""
@@ -355,19 +362,19 @@ class Sink:
             self.producer.close(timeout=10)
 
 
-def _wait_for_partitions(consumer: Any, topics: list[str], timeout_s: float = 30.0) -> None:
-    """Know every topic's partitions before joining the group.
-
-    kafka-python 3.0.12 can join a group before its first metadata answer arrives; the leader
-    then assigns nothing and, seen under load, never rebalances, leaving the sink idle for
-    good. Asking for the partitions first fetches the metadata, so the join sees them.
-    """
+def _partitions(
+    consumer: Any, topics: list[str], timeout_s: float = 60.0
+) -> list[tuple[str, set[int]]]:
+    """Each topic's partition numbers, waiting for a topic that the broker does not know yet."""
     deadline = time.monotonic() + timeout_s
+    found = []
     for topic in topics:
-        while not consumer.partitions_for_topic(topic):
+        while not (partitions := consumer.partitions_for_topic(topic)):
             if time.monotonic() > deadline:
                 raise BrokerError(f"topic {topic} has no partitions: run `mash topics create`")
             time.sleep(0.2)
+        found.append((topic, set(partitions)))
+    return found
 
 
 def run_sink(config: SinkConfig, store: DecisionLog, codec: Codec | None = None) -> Sink:

@@ -129,11 +129,15 @@ def read_all(bootstrap: str, topic: str) -> list[Any]:
         consumer.close()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+def wait_for(
+    condition: Callable[[], bool], timeout: float, what: str, sink: SinkProcess | None = None
+) -> None:
+    """Poll ``condition``; on timeout fail with the tail of the sink's own log, to say why."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
+            tail = "\n".join(sink.output().splitlines()[-40:]) if sink is not None else ""
+            pytest.fail(f"timed out waiting for {what}\n--- sink log tail\n{tail}")
         time.sleep(0.5)
 
 
@@ -297,13 +301,13 @@ def test_sink_waits_out_a_database_outage(
     sink = sink_for(through_proxy)
     sink.start("--batch", "50")
     publish(range(0, 400))
-    wait_for(lambda: len(logged_ids(postgres_log_url)) == 400, 120, "the first 400 decisions")
+    wait_for(lambda: len(logged_ids(postgres_log_url)) == 400, 120, "the first 400 decisions", sink)
     proxy.down()
     publish(range(400, 800))
     time.sleep(6)  # the sink keeps failing and backing off meanwhile
     assert sink.process is not None and sink.process.poll() is None, "the sink gave up"
     proxy.up()
-    wait_for(lambda: len(logged_ids(postgres_log_url)) == 800, 120, "catching up after the outage")
+    wait_for(lambda: len(logged_ids(postgres_log_url)) == 800, 120, "catching up after the outage", sink)
     send.close()
     sink.stop()
     assert "retrying" in sink.output()
