@@ -376,15 +376,27 @@ def sink(
         200, "--max-wait-ms", min=1, help="Commit a partial batch after this long."
     ),
     until_idle: float | None = typer.Option(
-        None, "--until-idle", min=0.1, help="Exit 0 after this many seconds with nothing to read."
+        None,
+        "--until-idle",
+        min=0.1,
+        help="Exit 0 after this many seconds with nothing to read and no staff event held.",
+    ),
+    hold_s: float = typer.Option(
+        300.0,
+        "--hold-s",
+        min=0.1,
+        help="How long a staff event waits for its decision to be logged before it is "
+        "dead-lettered.",
     ),
 ) -> None:
     """Copy mash.decisions and mash.overrides into the decision log, exactly once.
 
     Consumer offsets are stored in the same database transaction as the entries, so a
     crash at any point loses and duplicates nothing. The sink reads every partition itself
-    (one sink per log); a restarted sink resumes at once. Undecodable messages go to
-    mash.deadletter with the reason. Runs until SIGTERM/Ctrl-C (or --until-idle).
+    (one sink per log); a restarted sink resumes at once. A staff confirmation or override
+    read before its decision waits (in order, up to --hold-s) and is logged after it.
+    Undecodable messages, and staff events whose decision never came, go to mash.deadletter
+    with the reason. Runs until SIGTERM/Ctrl-C (or --until-idle).
     """
     import logging
 
@@ -404,6 +416,7 @@ def sink(
         batch=batch,
         max_wait_ms=max_wait_ms,
         until_idle_s=until_idle,
+        hold_s=hold_s,
         client_options=client_options("kafka-python"),
     )
     with open_log(db) as log:

@@ -11,11 +11,11 @@ member of staff, and a reason (a person's decision about a child must be explain
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mash.audit.canonical import canonical_text
 from mash.errors import InvalidDecision
@@ -291,7 +291,11 @@ def unique_by_id(decisions: Sequence[Prepared]) -> list[Prepared]:
 
 @dataclass(frozen=True, slots=True)
 class OverrideEvent:
-    """A hub staff action from ``mash.overrides`` (schema mash/override)."""
+    """A hub staff action from ``mash.overrides`` (schema mash/override).
+
+    An OVERRIDE without a route and a reason is refused as soon as it is read (here, not when
+    it is logged): it can never become valid, so it must not wait for its decision first.
+    """
 
     event_id: str
     decision_id: str
@@ -328,6 +332,15 @@ class OverrideEvent:
             at=str(at),
         )
 
+    def __post_init__(self) -> None:
+        if self.action == "OVERRIDE" and (self.route is None or self.reason is None):
+            raise InvalidDecision(f"override event {self.event_id}: needs a route and a reason")
+
+    @property
+    def changes_decision(self) -> bool:
+        """CONFIRM and OVERRIDE are logged (after their decision); CLAIM and TRANSFER are not."""
+        return self.action not in UNLOGGED_ACTIONS
+
 
 def override_entry(
     event: OverrideEvent, superseded: Mapping[str, Any] | None
@@ -336,16 +349,17 @@ def override_entry(
     change no decision and are not logged (the hub's tracker keeps them).
 
     The entry's decision id is the event id, so a redelivered event is a duplicate and is
-    dropped. An OVERRIDE needs a route and a reason; a CONFIRM keeps the proposed route (left
-    empty when the confirmed decision has not reached the log yet: a person's confirmation
-    is never refused because the sink read one topic faster than the other).
+    dropped. A CONFIRM keeps the proposed route and both copy the decision's context (child,
+    referral, deadline), so the superseded decision must be known: an entry is sealed for
+    ever, and one logged with an empty route could never be corrected. The sink holds an
+    event until its decision is logged (see ``Holding``); here a missing one is refused.
     """
-    if event.action in UNLOGGED_ACTIONS:
+    if not event.changes_decision:
         return None
-    base = dict(superseded or {})
+    if superseded is None:
+        raise InvalidDecision(not_logged_reason(event))
+    base = dict(superseded)
     route = event.route or base.get("route")
-    if event.action == "OVERRIDE" and (event.route is None or event.reason is None):
-        raise InvalidDecision(f"override event {event.event_id}: needs a route and a reason")
     entry: dict[str, Any] = {name: base.get(name) for name in _OVERRIDE_CONTEXT}
     entry.update(
         decision_id=event.event_id,
@@ -366,3 +380,97 @@ def override_entry(
         reason=event.reason or CONFIRM_REASON,
     )
     return prepare(entry)
+
+
+def not_logged_reason(event: OverrideEvent, waited_s: float | None = None) -> str:
+    """Why a staff event was not applied: its decision is not in the log (ids only)."""
+    waited = "" if waited_s is None else f" after waiting {waited_s:g}s"
+    return (
+        f"override event {event.event_id}: decision {event.decision_id} is not in the log"
+        f"{waited}; not applied"
+    )
+
+
+M = TypeVar("M")
+Source = tuple[str, int]  # (topic, partition) a message was read from
+
+
+@dataclass(frozen=True, slots=True)
+class Held(Generic[M]):
+    """A staff event read before its decision was logged, with where and when it was read."""
+
+    event: OverrideEvent
+    source: Source
+    offset: int
+    since: float  # a monotonic clock reading, when it was first held
+    message: M
+
+
+class Holding(Generic[M]):
+    """Staff events waiting for the decision they act on: which are ready, which gave up.
+
+    Why: ``mash.decisions`` and ``mash.overrides`` are read independently, so a CONFIRM can
+    be read before the decision it confirms (a sink replaying from behind, a lagging decision
+    partition, a worker that published the queue item but not yet the decision). Logging it
+    then would seal an entry without the decision's route, for ever. So it waits here, in
+    memory, per partition in read order, until its decision is logged (``release``) or for
+    at most ``hold_s`` (``expire``: a forged or mistyped decision id must not wait for ever).
+
+    The sink stores as a partition's position the offset of its oldest event still held
+    (``floor``), never further: a crash re-reads every held event. Events after it that were
+    already logged are re-read too and dropped by their ids, so nothing is lost or doubled.
+    Pure: the clock and the set of logged decision ids are passed in.
+    """
+
+    def __init__(self, hold_s: float) -> None:
+        self.hold_s = hold_s
+        self._queues: dict[Source, list[Held[M]]] = {}
+
+    def __len__(self) -> int:
+        return sum(len(queue) for queue in self._queues.values())
+
+    def hold(
+        self, event: OverrideEvent, source: Source, offset: int, message: M, now: float
+    ) -> bool:
+        """Keep ``event`` until its decision is logged; False if that offset is already held.
+
+        Offsets only grow within a partition, so one at or before the newest held is a
+        re-delivery of a message already waiting here.
+        """
+        queue = self._queues.setdefault(source, [])
+        if queue and offset <= queue[-1].offset:
+            return False
+        queue.append(Held(event, source, offset, now, message))
+        return True
+
+    def waiting_for(self) -> set[str]:
+        """The decision ids that held events act on."""
+        return {h.event.decision_id for queue in self._queues.values() for h in queue}
+
+    def release(self, logged: Container[str]) -> list[Held[M]]:
+        """Take out the events whose decision is in ``logged``, in the order they were read."""
+        return self._take(lambda held: held.event.decision_id in logged)
+
+    def expire(self, now: float) -> list[Held[M]]:
+        """Take out the events held for ``hold_s`` or longer, in the order they were read.
+
+        Within a partition the oldest are held longest, so what expires is always a
+        partition's front: its position moves past them, never past one still waiting.
+        """
+        return self._take(lambda held: now - held.since >= self.hold_s)
+
+    def floor(self) -> dict[Source, int]:
+        """Per partition, the offset of its oldest held event: where a restart must read."""
+        return {source: queue[0].offset for source, queue in self._queues.items() if queue}
+
+    def _take(self, done: Callable[[Held[M]], bool]) -> list[Held[M]]:
+        taken: list[Held[M]] = []
+        for source, queue in list(self._queues.items()):
+            keep: list[Held[M]] = []
+            for held in queue:
+                (taken if done(held) else keep).append(held)
+            if keep:
+                self._queues[source] = keep
+            else:
+                del self._queues[source]
+        return sorted(taken, key=lambda held: held.since)  # stable: read order kept

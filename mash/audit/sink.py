@@ -8,6 +8,13 @@ entry. A decision id seen again (a worker replay) is skipped by the log, so noth
 duplicated either. Kafka's own group offsets are never trusted for this (a fresh database
 reads from the beginning); they are committed only so that operators can watch the lag.
 
+A staff event (CONFIRM, OVERRIDE) read before the decision it acts on is held in memory
+(``entries.Holding``) and logged, after that decision, once the decision is logged. Its
+partition's stored position stays at the oldest event still held, so a crash re-reads every
+held event; events after it that were logged meanwhile are re-read too and dropped, since
+their event ids are already in the log. An event whose decision does not arrive within
+``hold_s`` (a forged or mistyped decision id) is dead-lettered, and the position moves on.
+
 A message that cannot be decoded or validated goes to ``mash.deadletter`` with the reason
 (produced and flushed *before* the batch's offsets commit, so it is never lost), and the sink
 goes on. A database that is down is waited for, with backoff, forever: the sink never skips.
@@ -28,7 +35,16 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any, TypeVar
 
-from mash.audit.entries import OverrideEvent, Prepared, override_entry, prepare_entry
+from mash.audit.entries import (
+    Held,
+    Holding,
+    OverrideEvent,
+    Prepared,
+    Source,
+    not_logged_reason,
+    override_entry,
+    prepare_entry,
+)
 from mash.audit.store import DecisionLog
 from mash.errors import AuditError, BrokerError, InvalidDecision, MashError
 from mash.topics import Topics
@@ -39,6 +55,13 @@ T = TypeVar("T")
 Decoder = Callable[[bytes], Mapping[str, Any]]
 MAX_BACKOFF_S = 30.0
 PARTITION_CHECK_S = 30.0
+HOLD_S = 300.0
+# Held staff events are asked for in the log again this often, even when no new message came:
+# a decision may reach the log some other way than through this sink.
+RECHECK_S = 2.0
+# Staff events waiting in memory at most: beyond this, the overrides partitions are paused
+# (decisions go on being read, and release them), so a long replay cannot exhaust memory.
+MAX_HELD = 10_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +74,7 @@ class SinkConfig:
     batch: int = 500
     max_wait_ms: int = 200
     until_idle_s: float | None = None
+    hold_s: float = HOLD_S
     client_options: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -79,7 +103,7 @@ class Batch:
     """What has been read since the last commit."""
 
     decisions: list[Prepared] = field(default_factory=list)
-    overrides: list[tuple[OverrideEvent, Any]] = field(default_factory=list)
+    overrides: list[tuple[OverrideEvent, Any]] = field(default_factory=list)  # to log
     deadletters: list[tuple[Any, str, str]] = field(default_factory=list)
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     messages: int = 0
@@ -129,6 +153,9 @@ class Sink:
         self.deadlettered = 0
         self.last_read: float | None = None  # set once partitions are assigned
         self.next_partition_check = 0.0
+        self.holding: Holding[Any] = Holding(config.hold_s)
+        self.overrides_read: dict[Source, int] = {}  # next offset read, per overrides partition
+        self.next_recheck = 0.0
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -143,15 +170,20 @@ class Sink:
                 if len(self.batch):
                     self.last_read = time.monotonic()
                 self.flush()
+                self._throttle_overrides()
                 if self._idle_long_enough():
                     break
         finally:
             self._close()
 
     def _idle_long_enough(self) -> bool:
-        """With until_idle_s: nothing read for that long since partitions were assigned."""
+        """With until_idle_s: nothing read for that long, and no staff event still held.
+
+        A held event is work in hand: it is logged or dead-lettered (within ``hold_s``)
+        before an idle sink stops, so a run that ends has settled everything it read.
+        """
         limit = self.config.until_idle_s
-        if limit is None or self.last_read is None:
+        if limit is None or self.last_read is None or len(self.holding):
             return False
         idle_for = time.monotonic() - self.last_read
         if idle_for >= limit:
@@ -182,8 +214,9 @@ class Sink:
         batch.offsets[(message.topic, message.partition)] = message.offset + 1
         try:
             if message.topic == self.config.topics.overrides:
-                event = self.codec.decode_override(message.value)
-                batch.overrides.append((OverrideEvent.from_mapping(event), message))
+                event = OverrideEvent.from_mapping(self.codec.decode_override(message.value))
+                if event.changes_decision:
+                    batch.overrides.append((event, message))
             else:
                 batch.decisions.append(prepare_entry(self.codec.decode_decision(message.value)))
         except Exception as exc:  # a poison message must never stop the log
@@ -193,44 +226,84 @@ class Sink:
     # --- committing ------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Dead letters out first, then entries and offsets in one database transaction."""
+        """Dead letters out first, then entries and offsets in one database transaction.
+
+        Staff events are logged after the decisions of the same batch, and only once their
+        decision is logged; the events still held keep their partitions' positions back.
+        """
         batch = self.batch
-        if not len(batch):
+        now = time.monotonic()
+        logged = self._hold(batch, now)
+        ready = self.holding.release(logged)
+        expired = self.holding.expire(now)
+        if not (len(batch) or ready or expired):
             return
-        entries = batch.decisions + self._override_entries(batch)
+        entries = batch.decisions + self._override_entries(ready, logged, batch)
+        batch.deadletters += [
+            (held.message, "validate", not_logged_reason(held.event, self.holding.hold_s))
+            for held in expired
+        ]
+        offsets = self._positions(batch.offsets)
         if batch.deadletters:
             self._retry(lambda: self._send_deadletters(batch.deadletters), "dead-lettering")
-        new = self._retry(
-            lambda: self.store.append_with_offsets(entries, batch.offsets), "appending"
-        )
+        new = self._retry(lambda: self.store.append_with_offsets(entries, offsets), "appending")
         self.logged += new
         self.deadlettered += len(batch.deadletters)
         log.info(
-            "logged %d new entries of %d, %d dead letters, offsets %s",
+            "logged %d new entries of %d, %d dead letters, %d staff events held, offsets %s",
             new,
             len(entries),
             len(batch.deadletters),
-            {f"{t}/{p}": o for (t, p), o in sorted(batch.offsets.items())},
+            len(self.holding),
+            {f"{t}/{p}": o for (t, p), o in sorted(offsets.items())},
         )
-        self._commit_for_monitoring(batch.offsets)
+        self._commit_for_monitoring(offsets)
         self.batch = Batch()
 
-    def _override_entries(self, batch: Batch) -> list[Prepared]:
-        if not batch.overrides:
-            return []
-        wanted = [event.decision_id for event, _ in batch.overrides]
-        known = self._retry(lambda: self.store.get_many(wanted), "reading decisions")
-        known.update({d.decision_id: d.decision for d in batch.decisions})
-        entries = []
+    def _hold(self, batch: Batch, now: float) -> dict[str, Mapping[str, Any]]:
+        """Hold the batch's staff events; return the logged decisions held events act on.
+
+        The log is asked when new events arrive and every ``RECHECK_S``; in between, the
+        decisions of the batch are what can release a held event. An event whose own id is
+        already in the log was logged before a restart and is re-read: nothing to do.
+        """
+        known: dict[str, Mapping[str, Any]] = {}
+        if batch.overrides or (len(self.holding) and now >= self.next_recheck):
+            self.next_recheck = now + RECHECK_S
+            wanted = self.holding.waiting_for()
+            for event, _ in batch.overrides:
+                wanted.update((event.decision_id, event.event_id))
+            known.update(
+                self._retry(lambda: self.store.get_many(sorted(wanted)), "reading decisions")
+            )
         for event, message in batch.overrides:
+            if event.event_id not in known:
+                where = (message.topic, message.partition)
+                self.holding.hold(event, where, message.offset, message, now)
+        known.update({d.decision_id: d.decision for d in batch.decisions})
+        return known
+
+    def _override_entries(
+        self, ready: list[Held[Any]], logged: Mapping[str, Mapping[str, Any]], batch: Batch
+    ) -> list[Prepared]:
+        entries = []
+        for held in ready:
             try:
-                entry = override_entry(event, known.get(event.decision_id))
+                entry = override_entry(held.event, logged[held.event.decision_id])
             except MashError as exc:
-                batch.deadletters.append((message, "validate", _why(exc)))
+                batch.deadletters.append((held.message, "validate", _why(exc)))
                 continue
             if entry is not None:
                 entries.append(prepare_entry(entry))
         return entries
+
+    def _positions(self, read: Mapping[Source, int]) -> dict[Source, int]:
+        """The offsets to store: as read, but an overrides partition stops at its oldest
+        event still held, so that a crash re-reads it (never past an event not logged)."""
+        overrides = self.config.topics.overrides
+        self.overrides_read.update({s: o for s, o in read.items() if s[0] == overrides})
+        floor = self.holding.floor()
+        return {**read, **{s: floor.get(s, o) for s, o in self.overrides_read.items()}}
 
     def _retry(self, action: Callable[[], T], what: str) -> T:
         """Run ``action`` until it succeeds: a database or broker outage is waited out."""
@@ -294,7 +367,13 @@ class Sink:
         self.seek_to_log(wanted)
 
     def seek_to_log(self, assigned: Any) -> None:
-        """Seek each assigned partition to the next offset the log holds (or the start)."""
+        """Seek each assigned partition to the next offset the log holds (or the start).
+
+        Held events are let go: the stored positions are at or before each of them, so
+        they are read (and held) again.
+        """
+        self.holding = Holding(self.config.hold_s)
+        self.overrides_read = {}
         by_topic: dict[str, list[Any]] = {}
         for tp in assigned:
             by_topic.setdefault(tp.topic, []).append(tp)
@@ -308,6 +387,17 @@ class Sink:
         log.info("assigned %s", sorted(f"{tp.topic}/{tp.partition}" for tp in assigned))
         if assigned:
             self.last_read = time.monotonic()
+
+    def _throttle_overrides(self) -> None:
+        """Pause the overrides partitions while ``MAX_HELD`` events wait; resume below it."""
+        full = len(self.holding) >= MAX_HELD
+        paused = self.consumer.paused()
+        if full and not paused:
+            topic = self.config.topics.overrides
+            self.consumer.pause(*[tp for tp in self.consumer.assignment() if tp.topic == topic])
+            log.warning("%d staff events wait for their decisions: pausing %s", MAX_HELD, topic)
+        elif paused and not full:
+            self.consumer.resume(*paused)
 
     def _logged_offsets(self, topic: str) -> dict[int, int]:
         return self._retry(lambda: self.store.committed_offsets(topic), "reading offsets")

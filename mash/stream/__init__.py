@@ -1,14 +1,13 @@
 """The hub's stream processor (``mash worker``): a Faust app around the domain core.
 
 Layout: :mod:`.pipeline` is the per-message logic as plain functions (decode, normalise,
-route, dead-letter); :mod:`.agents` the thin Faust agents, one per agency topic;
+route, dead-letter); :mod:`.ingest` the loop that reads the agency topics in batches;
 :mod:`.records` the feed that keeps every worker's record index current; :mod:`.sender` the
 send-and-confirm step; :mod:`.app` the factory that wires them; :mod:`.commands` the CLI.
 
 Processing guarantee: **at-least-once, with deterministic decision ids and idempotent
-consumers.** Each agent step sends everything made from its input batch and waits for every
-broker acknowledgement (``acks=all``) before the batch is acknowledged to Faust, and Faust
-commits an offset only when every message before it is acknowledged. A worker killed at any
+consumers.** Each ingest step sends everything made from its input batch and waits for every
+broker acknowledgement (``acks=all``) before it commits the batch's offsets. A worker killed at any
 point therefore loses nothing: whatever was not committed is read again. What it read again
 may already have been published, so the topics can hold a copy; the copy is the same decision
 (its id is derived from agency, referral id, child index and rule-set version, and its receipt

@@ -29,9 +29,8 @@ class WorkerConfig:
       kind still loading is UNAVAILABLE, which fails upward (assessment, CHECKS_INCOMPLETE):
       safe, but a restart should not flood the hub with over-routed children, so the worker
       waits for the records first, and routes anyway once the wait is over.
-    - ``batch_size`` / ``batch_within_s``: messages taken per agent step, and how long a step
-      waits to fill up; a step's outputs are sent together and confirmed before its input
-      offsets may be committed.
+    - ``batch_size``: the most messages one ingest step takes (it never waits to fill up); a
+      step's outputs are sent together and confirmed before its input offsets are committed.
     - ``session_timeout_s``: how quickly Kafka notices a killed worker and moves its
       partitions to the others (the broker's minimum is 6 s).
     - ``web_port``: Faust's web server, off unless a port is given, so that several workers
@@ -45,7 +44,6 @@ class WorkerConfig:
     rules_path: Path | None = None
     records_wait_s: float = 120.0
     batch_size: int = 500
-    batch_within_s: float = 0.02
     session_timeout_s: float = 10.0
     commit_interval_s: float = 1.0
     web_port: int | None = None

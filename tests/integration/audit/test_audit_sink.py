@@ -5,6 +5,8 @@ that the test publishes. It is killed with SIGKILL at random points while thousa
 decisions flow, and its database is cut off mid-stream; afterwards every decision id is in
 the log exactly once, the chain verifies, and the offsets stored with the entries are the
 topics' end offsets. Undecodable messages end up in the dead-letter topic with a reason.
+Staff events read before their decision wait for it (also across a SIGKILL) and are logged
+after it; one whose decision never comes is dead-lettered after the hold time.
 """
 
 from __future__ import annotations
@@ -157,6 +159,13 @@ def assert_exactly_once(
     assert log.committed_offsets(topics.decisions) == end_offsets(bootstrap, topics.decisions)
 
 
+def assert_read_to_end(log: DecisionLog, topic: str, bootstrap: str) -> None:
+    """The stored positions are the topic's end offsets (a partition never written: 0)."""
+    ends = end_offsets(bootstrap, topic)
+    stored = log.committed_offsets(topic)
+    assert {p: stored.get(p, 0) for p in ends} == ends, stored
+
+
 def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
     db_url: str,
     kafka_bootstrap: str,
@@ -166,18 +175,7 @@ def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
 ) -> None:
     decisions = [make_decision(i) for i in range(300)]
     send = producer(kafka_bootstrap)
-    for d in decisions + decisions[:25]:  # the last 25 replayed, as a restarted worker would
-        send.send(topics.decisions, key=d["decision_id"].encode(), value=encode_decision(d))
-    garbage = [b"", b"not avro", b"\x00\x00\x00\x02\x59\x01", bytes(range(40))]
-    for payload in garbage:
-        send.send(topics.decisions, key=b"junk", value=payload)
-    send.flush()
-    # Staff act on a decision after it is on the queue, so in real use the sink has logged it.
-    # Log the decisions first: a CONFIRM read before its decision keeps an empty route (see
-    # mash.audit.entries.override_entry), which is not what this test is about.
-    first = sink_for(db_url)
-    first.start("--until-idle", "4", "--batch", "64")
-    assert first.wait(timeout=180) == 0, first.output()
+    # Staff events first: the sink may well read them before the decisions they act on.
     send.send(
         topics.overrides,
         key=b"dec-000001",
@@ -200,7 +198,13 @@ def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
         key=b"dec-000004",
         value=override_event("evt-4", "dec-000004", "OVERRIDE", route="caf"),
     )  # no reason
-    send.flush()  # fmt: skip
+    send.flush()
+    for d in decisions + decisions[:25]:  # the last 25 replayed, as a restarted worker would
+        send.send(topics.decisions, key=d["decision_id"].encode(), value=encode_decision(d))
+    garbage = [b"", b"not avro", b"\x00\x00\x00\x02\x59\x01", bytes(range(40))]
+    for payload in garbage:
+        send.send(topics.decisions, key=b"junk", value=payload)
+    send.flush()
     send.close()
 
     sink = sink_for(db_url)
@@ -210,9 +214,7 @@ def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
     with open_log(db_url) as log:
         expected = {d["decision_id"] for d in decisions} | {"evt-1", "evt-2"}
         assert_exactly_once(log, expected, topics, kafka_bootstrap)
-        assert log.committed_offsets(topics.overrides) == end_offsets(
-            kafka_bootstrap, topics.overrides
-        )
+        assert_read_to_end(log, topics.overrides, kafka_bootstrap)
         override, confirm = log.get("evt-1"), log.get("evt-2")
         assert override is not None and confirm is not None
         assert (override["supersedes"], override["route"], override["decided_by"]) == (
@@ -220,6 +222,9 @@ def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
         )  # fmt: skip
         assert confirm["route"] == decisions[2]["route"] and confirm["action"] == "CONFIRM"
         assert log.get("dec-000001") is not None  # the superseded decision stays
+        order = logged_ids(db_url)
+        assert order.index("dec-000001") < order.index("evt-1")
+        assert order.index("dec-000002") < order.index("evt-2")
     letters = [REGISTRY.decode(m.value, "deadletter") for m in read_all(
         kafka_bootstrap, topics.deadletter)]  # fmt: skip
     assert sorted(
@@ -229,6 +234,141 @@ def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
     assert len(from_overrides) == 1 and "needs a route and a reason" in from_overrides[0]["reason"]
     assert all(letter["reason"] for letter in letters)
     assert "Sibling disclosed" not in sink.output()  # logs carry ids, never content
+
+
+def send_staff_events(bootstrap: str, topic: str, events: list[bytes]) -> None:
+    """Publish to partition 0, in this order: the offsets the assertions name are 0, 1, ..."""
+    send = producer(bootstrap)
+    for value in events:
+        send.send(topic, key=b"staff", value=value, partition=0)
+    send.flush()
+    send.close()
+
+
+def publish_decisions(bootstrap: str, topic: str, decisions: list[dict[str, Any]]) -> None:
+    send = producer(bootstrap)
+    for d in decisions:
+        send.send(topic, key=d["decision_id"].encode(), value=encode_decision(d))
+    send.flush()
+    send.close()
+
+
+def stored_offsets(db_url: str, topic: str) -> dict[int, int]:
+    with open_log(db_url) as log:
+        return log.committed_offsets(topic)
+
+
+def test_staff_events_read_before_their_decisions_are_logged_after_them(
+    db_url: str,
+    kafka_bootstrap: str,
+    topics: Topics,
+    sink_for: Callable[[str], SinkProcess],
+    make_decision: MakeDecision,
+) -> None:
+    send_staff_events(kafka_bootstrap, topics.overrides, [
+        override_event("evt-c", "dec-000002", "CONFIRM"),
+        override_event("evt-o", "dec-000001", "OVERRIDE", route="s47",
+                       reason="Sibling disclosed abuse at school."),
+        override_event("evt-k", "dec-000003", "CLAIM"),
+    ])  # fmt: skip
+    sink = sink_for(db_url)
+    sink.start("--until-idle", "3", "--batch", "16")  # held events keep an idle sink running
+    # Read, held, and the stored position kept at the oldest held event: nothing logged yet.
+    wait_for(lambda: stored_offsets(db_url, topics.overrides).get(0) == 0, 120,
+             "the staff events to be read and held", sink)  # fmt: skip
+    assert logged_ids(db_url) == []
+    decisions = [make_decision(i) for i in range(40)]
+    publish_decisions(kafka_bootstrap, topics.decisions, decisions)
+    assert sink.wait(timeout=180) == 0, sink.output()
+
+    order = logged_ids(db_url)
+    assert order.index("dec-000001") < order.index("evt-o")
+    assert order.index("dec-000002") < order.index("evt-c")
+    with open_log(db_url) as log:
+        expected = {d["decision_id"] for d in decisions} | {"evt-c", "evt-o"}
+        assert_exactly_once(log, expected, topics, kafka_bootstrap)
+        assert log.committed_offsets(topics.overrides)[0] == 3
+        assert_read_to_end(log, topics.overrides, kafka_bootstrap)
+        confirm, override = log.get("evt-c"), log.get("evt-o")
+    assert confirm is not None and override is not None
+    assert (confirm["route"], confirm["level"], confirm["supersedes"]) == (
+        decisions[2]["route"], decisions[2]["level"], "dec-000002",
+    )  # fmt: skip
+    assert (override["route"], override["supersedes"]) == ("s47", "dec-000001")
+    assert confirm["child_key"] == decisions[2]["child_key"]
+    assert override["child_key"] == decisions[1]["child_key"]
+    assert read_all(kafka_bootstrap, topics.deadletter) == []
+    assert "Sibling disclosed" not in sink.output()
+
+
+def test_a_staff_event_on_an_unknown_decision_is_dead_lettered_after_the_hold_time(
+    db_url: str,
+    kafka_bootstrap: str,
+    topics: Topics,
+    sink_for: Callable[[str], SinkProcess],
+    make_decision: MakeDecision,
+) -> None:
+    decisions = [make_decision(i) for i in range(4)]
+    publish_decisions(kafka_bootstrap, topics.decisions, decisions)
+    unknown = override_event("evt-x", "dec-999999", "CONFIRM")
+    send_staff_events(kafka_bootstrap, topics.overrides, [
+        unknown, override_event("evt-ok", "dec-000001", "CONFIRM"),
+    ])  # fmt: skip
+    sink = sink_for(db_url)
+    sink.start("--until-idle", "2", "--hold-s", "10")
+    # The event behind it is logged at once; the position waits at the held one (offset 0).
+    wait_for(lambda: "evt-ok" in logged_ids(db_url), 120, "the known decision's event", sink)
+    assert stored_offsets(db_url, topics.overrides)[0] == 0
+    assert sink.wait(timeout=180) == 0, sink.output()
+
+    letters = [REGISTRY.decode(m.value, "deadletter") for m in read_all(
+        kafka_bootstrap, topics.deadletter)]  # fmt: skip
+    assert [(x["source_topic"], x["partition"], x["offset"], x["value"]) for x in letters] == [
+        (topics.overrides, 0, 0, unknown)
+    ]
+    assert letters[0]["reason"] == (
+        "override event evt-x: decision dec-999999 is not in the log after waiting 10s; not applied"
+    )
+    with open_log(db_url) as log:
+        expected = {d["decision_id"] for d in decisions} | {"evt-ok"}
+        assert_exactly_once(log, expected, topics, kafka_bootstrap)
+        assert_read_to_end(log, topics.overrides, kafka_bootstrap)
+
+
+def test_a_sink_killed_while_an_event_is_held_loses_and_duplicates_nothing(
+    db_url: str,
+    kafka_bootstrap: str,
+    topics: Topics,
+    sink_for: Callable[[str], SinkProcess],
+    make_decision: MakeDecision,
+) -> None:
+    decisions = [make_decision(i) for i in range(10)]
+    publish_decisions(kafka_bootstrap, topics.decisions, decisions[:4])
+    send_staff_events(kafka_bootstrap, topics.overrides, [
+        override_event("evt-late", "dec-000007", "CONFIRM"),  # its decision is not out yet
+        override_event("evt-now", "dec-000001", "OVERRIDE", route="caf", reason="Agreed."),
+    ])  # fmt: skip
+    sink = sink_for(db_url)
+    sink.start()
+    wait_for(lambda: "evt-now" in logged_ids(db_url), 120, "the first sink's entries", sink)
+    assert stored_offsets(db_url, topics.overrides)[0] == 0  # evt-late is read again
+    sink.kill()
+
+    sink.start("--until-idle", "3")  # re-reads evt-late (held again) and evt-now (logged)
+    time.sleep(4)  # longer than --until-idle: only the held event keeps it running
+    assert sink.process is not None and sink.process.poll() is None, sink.output()
+    publish_decisions(kafka_bootstrap, topics.decisions, decisions[4:])
+    assert sink.wait(timeout=180) == 0, sink.output()
+
+    order = logged_ids(db_url)
+    assert order.index("dec-000007") < order.index("evt-late")
+    with open_log(db_url) as log:
+        expected = {d["decision_id"] for d in decisions} | {"evt-late", "evt-now"}
+        assert_exactly_once(log, expected, topics, kafka_bootstrap)
+        assert_read_to_end(log, topics.overrides, kafka_bootstrap)
+        late = log.get("evt-late")
+    assert late is not None and late["route"] == decisions[7]["route"]
+    assert read_all(kafka_bootstrap, topics.deadletter) == []
 
 
 def test_sink_killed_at_random_points_loses_and_duplicates_nothing(
@@ -307,7 +447,9 @@ def test_sink_waits_out_a_database_outage(
     time.sleep(6)  # the sink keeps failing and backing off meanwhile
     assert sink.process is not None and sink.process.poll() is None, "the sink gave up"
     proxy.up()
-    wait_for(lambda: len(logged_ids(postgres_log_url)) == 800, 120, "catching up after the outage", sink)
+    wait_for(
+        lambda: len(logged_ids(postgres_log_url)) == 800, 120, "catching up after the outage", sink
+    )
     send.close()
     sink.stop()
     assert "retrying" in sink.output()

@@ -170,12 +170,15 @@ def test_a_confirmation_keeps_the_route_and_gets_a_stated_reason(
     assert entry["reason"] == CONFIRM_REASON
 
 
-def test_a_confirmation_before_its_decision_is_logged_is_still_kept() -> None:
-    confirm = OverrideEvent.from_mapping(event(action="CONFIRM", route=None, reason=None))
-    entry = override_entry(confirm, None)
-    assert entry is not None
-    assert entry["route"] is None
-    assert entry["supersedes"] == "dec-000001"
+@pytest.mark.parametrize(
+    "changes", [{"action": "CONFIRM", "route": None, "reason": None}, {"action": "OVERRIDE"}]
+)
+def test_a_staff_event_is_never_logged_without_its_decision(changes: dict[str, Any]) -> None:
+    # Sealed without the decision, a confirmation would keep an empty route for ever: the
+    # sink holds the event until the decision is logged, and refuses it if it never is.
+    staff_event = OverrideEvent.from_mapping(event(**changes))
+    with pytest.raises(InvalidDecision, match="evt-1: decision dec-000001 is not in the log"):
+        override_entry(staff_event, None)
 
 
 @pytest.mark.parametrize("action", ["CLAIM", "TRANSFER"])
