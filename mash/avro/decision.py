@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from mash.avro.forms import iso_instant
 from mash.avro.framing import Wire
 from mash.avro.registry import Registry
@@ -25,17 +27,21 @@ _TIMES = ("received_at", "decided_at", "deadline")
 _JSON_TEXT = ("check_details", "facts")
 
 
-_JSON_TEXT_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
-"""Built once: ``json.dumps`` with options builds a new encoder per call, and every decision
-packs two or more JSON texts."""
+_JSON_TEXT_OPTIONS = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+"""orjson rather than the standard library: every decision packs two or more JSON texts, and
+``json`` took about 7% of the worker's time (py-spy). The text is only ever parsed back (the
+log's hashes are computed over the decoded values), so its spelling may differ from
+``json.dumps``; keys stay sorted. Times and dataclasses are refused, not stringified, as the
+standard library would; a non-finite float becomes ``null`` (JSON has no NaN), where the
+standard library would refuse the decision and send a child's referral to the dead letters."""
 
 
 def _dumps(value: Any, where: str, decision_id: str) -> str:
     try:
-        return _JSON_TEXT_ENCODER({} if value is None else value)
-    except (TypeError, ValueError) as exc:
+        return orjson.dumps({} if value is None else value, option=_JSON_TEXT_OPTIONS).decode()
+    except TypeError as exc:
         raise SchemaError(f"decision {decision_id}: {where} is not JSON-serialisable") from exc
 
 

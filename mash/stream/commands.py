@@ -58,7 +58,7 @@ def worker(
         "--records-wait",
         help="Seconds to wait at start for the record topics to load before routing.",
     ),
-    batch: int = typer.Option(500, "--batch", help="Messages per agent step."),
+    batch: int = typer.Option(500, "--batch", help="Most messages one ingest step takes."),
     session_timeout: float = typer.Option(
         10.0, "--session-timeout", help="Seconds before Kafka hands a dead worker's partitions on."
     ),
