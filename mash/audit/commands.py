@@ -103,7 +103,11 @@ def _print_report(report: VerifyReport) -> None:
         head = report.checkpoint
         typer.echo(f"Checkpoint: {head.tree_size} entries signed at {head.timestamp}")
     if report.ok:
-        typer.echo("OK: every entry, both chains, the Merkle root and the checkpoint hold.")
+        checked = "the Merkle root and the checkpoint" if report.checkpoint else "the Merkle root"
+        typer.echo(f"OK: every entry, both chains and {checked} hold.")
+        if report.checkpoint is None:
+            typer.echo("(no --checkpoint given: a truncation or rollback of the whole log is "
+                       "only detected against a checkpoint kept outside the database)")  # fmt: skip
         return
     typer.echo(f"FAILED: {report.problem_count} problem(s). First: {report.first}", err=True)
     for problem in report.problems[1:]:
