@@ -12,7 +12,6 @@ holds each decision exactly once. It counts the copies rather than asserting the
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from stream_harness import (
 
 from mash.avro.decision import decode_decision
 from mash.avro.registry import Registry
+from mash.chaos.harness import Feed
 from mash.rules import load_rules
 from mash.topics import Topics
 
@@ -55,14 +55,8 @@ def test_a_killed_worker_loses_nothing_and_the_log_holds_each_decision_once(
     publisher.send(record_messages(registry, topics, records))
     publisher.flush()
 
-    def publish_paced() -> None:
-        for start in range(0, len(messages), CHUNK):
-            publisher.send(messages[start : start + CHUNK])
-            publisher.flush()
-            time.sleep(PAUSE_S)
-
     seen = DecisionsSeen(kafka_bootstrap, topics, registry)
-    flowing = threading.Thread(target=publish_paced)
+    flowing = Feed(kafka_bootstrap, messages, chunk=CHUNK, pause_s=PAUSE_S)
     with workers(kafka_bootstrap, topics, tmp_path) as pool:
         first = pool.start("w1")
         flowing.start()
@@ -77,6 +71,7 @@ def test_a_killed_worker_loses_nothing_and_the_log_holds_each_decision_once(
         second = pool.start("w2")
         seen.wait_for(expected.ids, timeout_s=240, alive=second.alive)
         flowing.join()
+        assert len(flowing.acked) == len(messages), flowing.failed
         time.sleep(2)  # let a last re-published copy arrive before counting
         seen.read()
         assert second.stop() == 0

@@ -4,7 +4,6 @@ other takes over its partitions: every child is decided, and exactly once in the
 from __future__ import annotations
 
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from stream_harness import (
 )
 
 from mash.avro.registry import Registry
+from mash.chaos.harness import Feed
 from mash.rules import load_rules
 from mash.topics import Topics
 
@@ -53,14 +53,8 @@ def test_two_workers_share_the_work_and_one_leaving_loses_nothing(
     publisher.send(record_messages(registry, topics, records))
     publisher.flush()
 
-    def publish_paced() -> None:
-        for start in range(0, len(messages), CHUNK):
-            publisher.send(messages[start : start + CHUNK])
-            publisher.flush()
-            time.sleep(PAUSE_S)
-
     seen = DecisionsSeen(kafka_bootstrap, topics, registry)
-    flowing = threading.Thread(target=publish_paced)
+    flowing = Feed(kafka_bootstrap, messages, chunk=CHUNK, pause_s=PAUSE_S)
     with workers(kafka_bootstrap, topics, tmp_path) as pool:
         staying = pool.start("w1")
         leaving = pool.start("w2")
@@ -74,6 +68,7 @@ def test_two_workers_share_the_work_and_one_leaving_loses_nothing(
 
         seen.wait_for(expected.ids, timeout_s=240, alive=staying.alive)
         flowing.join()
+        assert len(flowing.acked) == len(messages), flowing.failed
         time.sleep(2)
         seen.read()
         assert staying.stop() == 0
