@@ -8,6 +8,7 @@ not see answer 404, so the board does not even confirm they exist.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from mash.hub.live import LiveLedger
 from mash.hub.model import HubEvent, WorkItem
 from mash.hub.queues import Ledger
 from mash.hub.sla import SlaPolicy, hub_policy
-from mash.hub.users import Permission, Staff, UserStore
+from mash.hub.users import LoginThrottle, Permission, Staff, UserStore
 from mash.hub.views import ROUTE_NAMES, item_view, local_time, queue_views, visible_sla
 from mash.topics import ROUTES
 
@@ -38,6 +39,8 @@ TEMPLATES = Path(__file__).with_name("templates")
 SESSION_SECONDS = 8 * 60 * 60
 Publish = Callable[[list[HubEvent]], None]
 
+
+log = logging.getLogger("mash.board")
 
 def _new_id() -> str:
     return uuid.uuid4().hex
@@ -56,6 +59,7 @@ class Board:
     policy: SlaPolicy = field(default_factory=hub_policy)
     refresh_seconds: int = 15
     secure_cookie: bool = False
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 class LoginRequired(Exception):
@@ -152,17 +156,31 @@ def create_app(board: Board) -> FastAPI:
         next: str = Form("/queues"),
     ) -> Response:
         check_csrf(request, csrf_token)
-        staff = board.users.authenticate(username.strip(), password)
+        name, now = username.strip(), board.clock.now()
+        locked = board.throttle.locked_until(name, now)
+        staff = None if locked else board.users.authenticate(name, password)
         if staff is None:
+            if locked is None:
+                board.throttle.failed(name, now)
+                locked = board.throttle.locked_until(name, now)
+            if locked is not None:
+                # No name: a username field sometimes holds a mistyped password.
+                log.warning("sign-in refused: an account is locked after failed attempts")
+            error = (
+                f"Too many failed sign-ins: this account is locked until {local_time(locked)}."
+                if locked
+                else "The username or password is not right."
+            )
             return page(
                 request,
                 "login.html",
-                status=401,
+                status=429 if locked else 401,
                 next=_safe_next(next),
                 user=None,
-                error="The username or password is not right.",
+                error=error,
                 username=username,
             )
+        board.throttle.succeeded(name)
         request.session.clear()
         request.session["user"] = staff.username
         return RedirectResponse(_safe_next(next), status_code=303)

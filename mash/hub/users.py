@@ -24,7 +24,8 @@ import os
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,46 @@ def _queues(queues: Iterable[str] | None) -> tuple[str, ...]:
     if unknown:
         raise UsageError(f"unknown queue {unknown[0]!r}: choose from {', '.join(ROUTES)}")
     return chosen
+
+
+MAX_FAILURES = 5
+"""Failed sign-ins to one account, within ``LOCKOUT``, before that account is locked."""
+LOCKOUT = timedelta(minutes=15)
+"""How long a locked account stays locked, and how far back failures count."""
+
+
+@dataclass
+class LoginThrottle:
+    """Locks an account after repeated failed sign-ins, so a password cannot be guessed
+    online (NCSC password guidance: throttle or lock out rather than demand complex passwords).
+
+    Pure and in memory: the board asks :meth:`locked_until` before checking a password, and
+    reports each outcome. Counted per username, whether or not it exists, so a lock reveals
+    nothing about which accounts there are. A correct password clears the count; while
+    locked, even a correct password is refused. A restarted board starts afresh, which costs
+    an attacker a restart per five guesses.
+    """
+
+    max_failures: int = MAX_FAILURES
+    lockout: timedelta = LOCKOUT
+    _failures: dict[str, list[datetime]] = field(default_factory=dict)
+
+    def locked_until(self, username: str, now: datetime) -> datetime | None:
+        """When the lock on ``username`` ends, or None when it may try to sign in."""
+        recent = self._recent(username, now)
+        if len(recent) < self.max_failures:
+            return None
+        return recent[-1] + self.lockout
+
+    def failed(self, username: str, now: datetime) -> None:
+        self._failures[username] = [*self._recent(username, now), now]
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username, None)
+
+    def _recent(self, username: str, now: datetime) -> list[datetime]:
+        since = now - self.lockout
+        return [at for at in self._failures.get(username, ()) if at > since]
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,19 @@ def test_a_wrong_password_is_refused_without_saying_which_part(hub: Hub) -> None
     assert hub.client.get("/queues", follow_redirects=False).status_code == 303
 
 
+def test_five_failed_sign_ins_lock_the_account_even_against_the_right_password(
+    hub: Hub,
+) -> None:
+    for _ in range(4):
+        assert login(hub.client, "tm.cho", "wrong password!!").status_code == 401
+    fifth = login(hub.client, "tm.cho", "wrong password!!")
+    assert fifth.status_code == 429 and "locked until" in fifth.text
+    assert login(hub.client, "tm.cho").status_code == 429  # the right password, still locked
+    assert login(hub.client, "sw.ali").status_code == 303  # other accounts are not affected
+    hub.clock.advance(timedelta(minutes=16))
+    assert login(hub.client, "tm.cho").status_code == 303
+
+
 def test_login_sets_a_strict_http_only_cookie_and_is_not_an_open_redirect(hub: Hub) -> None:
     form = hub.client.get("/login")
     response = hub.client.post(

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from mash.errors import ConfigError, UsageError
-from mash.hub.users import Permission, Role, Staff, UserStore, hash_password, verify_password
+from mash.hub.users import (
+    LoginThrottle,
+    Permission,
+    Role,
+    Staff,
+    UserStore,
+    hash_password,
+    verify_password,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -78,3 +87,21 @@ def test_roles() -> None:
     assert manager.may_decide("sw.bea")
     assert not auditor.may_decide(None) and not auditor.may(Permission.CLAIM)
     assert auditor.may(Permission.SLA) and not worker.may(Permission.SLA)
+
+
+def test_the_throttle_counts_recent_failures_only_and_a_success_clears_them() -> None:
+    throttle = LoginThrottle(max_failures=3, lockout=timedelta(minutes=10))
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    throttle.failed("sw.ali", start)
+    throttle.failed("sw.ali", start + timedelta(minutes=1))
+    assert throttle.locked_until("sw.ali", start + timedelta(minutes=2)) is None
+    throttle.failed("sw.ali", start + timedelta(minutes=11))  # the first has aged out
+    assert throttle.locked_until("sw.ali", start + timedelta(minutes=11)) is None
+    throttle.failed("sw.ali", start + timedelta(minutes=11, seconds=5))  # the second too
+    assert throttle.locked_until("sw.ali", start + timedelta(minutes=11, seconds=5)) is None
+    throttle.failed("sw.ali", start + timedelta(minutes=11, seconds=10))
+    until = throttle.locked_until("sw.ali", start + timedelta(minutes=12))
+    assert until == start + timedelta(minutes=21, seconds=10)
+    assert throttle.locked_until("nobody", start) is None
+    throttle.succeeded("sw.ali")
+    assert throttle.locked_until("sw.ali", start + timedelta(minutes=12)) is None
