@@ -43,6 +43,7 @@ ROUTE_WORKING_DAYS: Final[Mapping[str, int]] = {
     "universal": 1,
 }
 TRANSFER_WORKING_DAYS: Final = 5
+_START_CACHE: Final = 4096
 
 
 class Clock(Protocol):
@@ -102,6 +103,7 @@ class WorkingCalendar:
     _zone: ZoneInfo = field(init=False, repr=False)
     _working: dict[date, bool] = field(init=False, repr=False, default_factory=dict)
     _closes: dict[tuple[date, int], datetime] = field(init=False, repr=False, default_factory=dict)
+    _starts: dict[datetime, date] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.hours.tz)
@@ -139,7 +141,19 @@ class WorkingCalendar:
         )
 
     def start_day(self, received_at: datetime) -> date:
-        """The working day the clock starts on (module docstring)."""
+        """The working day the clock starts on (module docstring). Cached by UTC instant
+        (a batch shares one receipt time; keyed in UTC because equal local times in one
+        zone compare equal even an hour apart across a clock change), bounded."""
+        instant = as_utc(received_at)
+        day = self._starts.get(instant)
+        if day is None:
+            day = self._start_day(instant)
+            if len(self._starts) >= _START_CACHE:
+                self._starts.clear()
+            self._starts[instant] = day
+        return day
+
+    def _start_day(self, received_at: datetime) -> date:
         local = self.local(received_at)
         day = local.date()
         if self.is_working_day(day) and local.time() < self.hours.end:

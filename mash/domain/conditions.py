@@ -35,7 +35,8 @@ from mash.domain.facts import FACTS
 from mash.errors import RuleError
 
 _BOUND: Final = re.compile(
-    r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,")
+    r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,"
+)
 _TOKEN: Final = re.compile(
     r"""(?P<string>[rRbB]{0,2}(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"
                      |'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"))
@@ -137,6 +138,7 @@ class _Group:
 
 
 _Folded = tuple[tuple[int, ...], tuple[tuple[int, str], ...]]  # (always, live (index, source))
+_Combined = tuple[tuple[int, ...], tuple[_Plan, ...]]  # (always, plans with a live program)
 _TYPE_RANK: Final[Mapping[type, int]] = {list: 3, str: 2, int: 1, bool: 0}
 
 
@@ -156,23 +158,19 @@ class _Partition:
 
     __slots__ = ("groups", "key_of", "owner", "plans")
 
-    def __init__(self, owner: Specialiser, groups: Sequence[_Group],
-                 positions: Sequence[int]) -> None:
+    def __init__(
+        self, owner: Specialiser, groups: Sequence[_Group], positions: Sequence[int]
+    ) -> None:
         self.owner = owner
         self.groups = tuple(groups)
         # Picks this partition's facts out of the child's normalised values (C speed).
         self.key_of = operator.itemgetter(*positions) if positions else (lambda _: ())
         self.plans: dict[Any, _Plan] = {}
 
-    def fired(self, values: Sequence[Any], facts: Mapping[str, Any]) -> Sequence[int]:
+    def plan_for(self, values: Sequence[Any], facts: Mapping[str, Any]) -> _Plan:
+        """This partition's plan for a child's normalised values (built on first use)."""
         key = self.key_of(values)
-        plan = self.plans.get(key) or self._plan(key, facts)
-        if plan.program is None:
-            return plan.always
-        hits = plan.program.execute({name: facts[name] for name in plan.variables})
-        live = [index for index, hit in zip(plan.live, booleans(hits, plan.live), strict=True)
-                if hit]
-        return [*plan.always, *live]
+        return self.plans.get(key) or self._plan(key, facts)
 
     def _plan(self, key: Any, facts: Mapping[str, Any]) -> _Plan:
         always: list[int] = []
@@ -183,9 +181,16 @@ class _Partition:
             live += group_live
         live.sort()
         program = self.owner.program([source for _, source in live]) if live else None
-        variables = tuple(sorted({
-            name for index, _ in live for name in self.owner.rules[index].reads
-            if FACTS[name].continuous and facts[name] != FACTS[name].default}))
+        variables = tuple(
+            sorted(
+                {
+                    name
+                    for index, _ in live
+                    for name in self.owner.rules[index].reads
+                    if FACTS[name].continuous and facts[name] != FACTS[name].default
+                }
+            )
+        )
         plan = _Plan(tuple(sorted(always)), tuple(index for index, _ in live), program, variables)
         _remember(self.plans, key, plan)
         return plan
@@ -200,48 +205,81 @@ class Specialiser:
     shared by source. Every cache is keyed by fact values, bounded, and exact.
     """
 
-    __slots__ = ("_continuous", "_group_folds", "_lists", "_partitions", "_programs", "_reads",
-                 "rules")
+    __slots__ = (
+        "_combined",
+        "_continuous",
+        "_group_folds",
+        "_lists",
+        "_partitions",
+        "_programs",
+        "_reads",
+        "rules",
+    )
 
     def __init__(self, rules: Sequence[Condition]) -> None:
         self.rules = tuple(rules)
         self._reads = tuple(sorted({name for rule in rules for name in rule.reads}))
         position = {name: number for number, name in enumerate(self._reads)}
         self._lists = tuple(position[n] for n in self._reads if FACTS[n].type is list)
-        self._continuous = tuple((position[n], FACTS[n].default) for n in self._reads
-                                 if FACTS[n].continuous)
+        self._continuous = tuple(
+            (position[n], FACTS[n].default) for n in self._reads if FACTS[n].continuous
+        )
         by_reads: dict[tuple[str, ...], list[int]] = {}
         for index, rule in enumerate(rules):
             by_reads.setdefault(rule.reads, []).append(index)
         by_primary: dict[str, list[_Group]] = {}
         for number, (reads, indexes) in enumerate(by_reads.items()):
-            group = _Group(number, tuple(indexes),
-                           tuple(n for n in reads if not FACTS[n].continuous),
-                           tuple(n for n in reads if FACTS[n].continuous))
+            group = _Group(
+                number,
+                tuple(indexes),
+                tuple(n for n in reads if not FACTS[n].continuous),
+                tuple(n for n in reads if FACTS[n].continuous),
+            )
             by_primary.setdefault(_primary(reads), []).append(group)
         self._partitions = tuple(
-            _Partition(self, groups, sorted({position[n] for g in groups
-                                             for n in (*g.categorical, *g.continuous)}))
-            for groups in by_primary.values())
+            _Partition(
+                self,
+                groups,
+                sorted({position[n] for g in groups for n in (*g.categorical, *g.continuous)}),
+            )
+            for groups in by_primary.values()
+        )
         self._group_folds: dict[tuple[Any, ...], _Folded] = {}
         self._programs: dict[tuple[str, ...], Any] = {}
+        self._combined: dict[tuple[Any, ...], _Combined] = {}
 
     def fired(self, facts: Mapping[str, Any]) -> list[int]:
         """Indexes of the rules that fire, in rule order.
 
         The child's facts are normalised once into a hashable vector: lists become tuples,
         and a continuous fact becomes "differs from its default" (its value is read only by
-        the live programs). Each partition keys its plans by its own slice of that vector."""
+        the live programs). Each partition keys its plans by its own slice of that vector;
+        the whole vector keys their combination, so a child like one seen before costs one
+        lookup and its live programs, not a visit to every partition."""
         values = [facts[name] for name in self._reads]
         for position in self._lists:
             values[position] = tuple(values[position])
         for position, default in self._continuous:
             values[position] = values[position] != default
-        fired: list[int] = []
-        for partition in self._partitions:
-            fired += partition.fired(values, facts)
-        fired.sort()
+        key = tuple(values)
+        combined = self._combined.get(key)
+        if combined is None:
+            combined = self._combine(values, facts)
+            _remember(self._combined, key, combined)
+        always, live = combined
+        fired = list(always)
+        if live:
+            for plan in live:
+                fired += _live_hits(plan, facts)
+            fired.sort()
         return fired
+
+    def _combine(self, values: Sequence[Any], facts: Mapping[str, Any]) -> _Combined:
+        """Every partition's plan for these values: the rules that fire whatever the
+        continuous facts (sorted), and the plans that still have a program to run."""
+        plans = [partition.plan_for(values, facts) for partition in self._partitions]
+        always = tuple(sorted(index for plan in plans for index in plan.always))
+        return always, tuple(plan for plan in plans if plan.program is not None)
 
     def fold_group(self, group: _Group, facts: Mapping[str, Any]) -> _Folded:
         """A group's rules with this child's categorical facts (and continuous facts at their
@@ -250,13 +288,17 @@ class Specialiser:
         key = (group.number, changed, *[_freeze(facts[name]) for name in group.categorical])
         folded = self._group_folds.get(key)
         if folded is None:
-            literals = {name: cel_literal(facts[name]) for name in
-                        (*group.categorical, *(n for n in group.continuous if n not in changed))}
-            results = [(index, _fold(self.rules[index].specialised(literals)))
-                       for index in group.rules]
-            folded = (tuple(index for index, result in results if result is True),
-                      tuple((index, result) for index, result in results
-                            if isinstance(result, str)))
+            literals = {
+                name: cel_literal(facts[name])
+                for name in (*group.categorical, *(n for n in group.continuous if n not in changed))
+            }
+            results = [
+                (index, _fold(self.rules[index].specialised(literals))) for index in group.rules
+            ]
+            folded = (
+                tuple(index for index, result in results if result is True),
+                tuple((index, result) for index, result in results if isinstance(result, str)),
+            )
             _remember(self._group_folds, key, folded)
         return folded
 
@@ -271,9 +313,20 @@ class Specialiser:
 
     def sizes(self) -> dict[str, int]:
         """How many partitions, plans, folded groups and programs (for benchmarks)."""
-        return {"partitions": len(self._partitions),
-                "plans": sum(len(p.plans) for p in self._partitions),
-                "group_folds": len(self._group_folds), "programs": len(self._programs)}
+        return {
+            "partitions": len(self._partitions),
+            "plans": sum(len(p.plans) for p in self._partitions),
+            "group_folds": len(self._group_folds),
+            "programs": len(self._programs),
+        }
+
+
+def _live_hits(plan: _Plan, facts: Mapping[str, Any]) -> list[int]:
+    """The live rules of a plan that fire for this child's continuous facts."""
+    if plan.program is None:
+        return []
+    hits = plan.program.execute({name: facts[name] for name in plan.variables})
+    return [index for index, hit in zip(plan.live, booleans(hits, plan.live), strict=True) if hit]
 
 
 def _fold(source: str) -> bool | str:
@@ -302,7 +355,10 @@ def _freeze(value: Any) -> Any:
 def booleans(hits: Any, rules: Sequence[Any]) -> list[bool]:
     # ``set(map(type, ...))`` checks every hit at C speed (this runs for most children).
     if not isinstance(hits, list) or not set(map(type, hits)) <= _BOOL:
-        bad = [getattr(rule, "id", f"#{rule}") for rule, hit in zip(rules, hits, strict=False)
-               if not isinstance(hit, bool)]
+        bad = [
+            getattr(rule, "id", f"#{rule}")
+            for rule, hit in zip(rules, hits, strict=False)
+            if not isinstance(hit, bool)
+        ]
         raise RuleError(f"rules {', '.join(map(str, bad))} did not give true or false")
     return cast(list[bool], hits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import operator
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -12,7 +13,9 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, Final, Literal
 
-from mash.domain.referral import Referral
+import orjson
+
+from mash.domain.referral import Adult, Child, Referral
 from mash.errors import DecodeError
 
 Route = Literal["s47", "assessment", "caf", "universal"]
@@ -131,8 +134,9 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return _plain_items(value)
     if isinstance(value, dict):
-        return {key: item if type(item) in _NATIVE else _canonical(item)
-                for key, item in value.items()}
+        return {
+            key: item if type(item) in _NATIVE else _canonical(item) for key, item in value.items()
+        }
     return _plain_items(_fields_of(kind)(value))
 
 
@@ -145,6 +149,8 @@ _GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 _DIGESTED: Final = tuple(f.name for f in fields(Referral) if f.name != "received_at")
 _DIGESTED_VALUES: Final = operator.attrgetter(*_DIGESTED)
 _DIGEST_JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+for _model in (Child, Adult):  # known from the start, so the first referral is fast too
+    _fields_of(_model)
 
 
 def input_digest(referral: Referral) -> str:
@@ -160,9 +166,92 @@ def input_digest(referral: Referral) -> str:
     changes, and a hash does not reveal the text. ``received_at`` is left out: it is the
     hub's receipt time, not the agency's content, so a referral replayed later (or received
     twice) has the same digest.
+
+    Every decision id derives from this text, so it must never drift: orjson writes it when
+    it provably writes the same bytes as the standard library (:func:`_fast_canonical_json`),
+    and the standard library writes it otherwise.
     """
-    text = _DIGEST_JSON(_plain_items(_DIGESTED_VALUES(referral)))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    values = _DIGESTED_VALUES(referral)
+    try:
+        text = _fast_canonical_json(values)
+    except (_NotPlain, orjson.JSONEncodeError):
+        text = _DIGEST_JSON(_plain_items(values)).encode("utf-8")
+    return hashlib.sha256(text).hexdigest()
+
+
+class _NotPlain(Exception):
+    """A value the fast digest path leaves to the standard library (see below)."""
+
+
+_SAME_TEXT: Final = frozenset({str, int, bool, type(None), date, datetime})
+"""Leaf types both encoders write alike: strings byte for byte (checked over every code
+point), integers alike within orjson's 64-bit range (beyond it orjson raises), and dates and
+times through the same functions (:func:`_orjson_default`)."""
+_SMALLEST_PLAIN_FLOAT: Final = 1e-4
+"""Below this magnitude Python writes ``1e-05`` and orjson ``0.00001``; from it up to the
+largest finite float both write the shortest round-trip text alike. NaN and infinities differ
+(``NaN`` against ``null``)."""
+_DIGEST_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _plain_float(value: float) -> bool:
+    return not value or _SMALLEST_PLAIN_FLOAT <= abs(value) < math.inf
+
+
+def _check_leaves(values: tuple[Any, ...] | list[Any]) -> None:
+    """Raise :class:`_NotPlain` unless every value is a leaf orjson writes as the standard
+    library does, or a model dataclass (whose own fields the hook checks in turn)."""
+    kinds = set(map(type, values))
+    if kinds <= _SAME_TEXT:  # the usual case, decided at C speed
+        return
+    for kind in kinds:
+        if kind in _SAME_TEXT or kind in _GETTERS:
+            continue
+        if kind is float and all(_plain_float(v) for v in values if type(v) is float):
+            continue
+        raise _NotPlain
+
+
+def _fast_canonical_json(values: tuple[Any, ...]) -> bytes:
+    """The digest text by orjson, byte for byte what the standard library writes for the
+    same canonical values, in one C call instead of a Python walk over every field.
+
+    Taken only for what the canonical model holds: leaves of :data:`_SAME_TEXT`, plain floats,
+    tuples of children and adults, sets of codes. Anything else (a list, a dict, a huge
+    integer, a NaN, a lone surrogate, a dataclass not met before) raises :class:`_NotPlain`
+    or ``orjson.JSONEncodeError``, and the caller falls back to the standard library, which
+    then writes (or refuses) exactly what it always did. Tuples are written as arrays by both,
+    so the children's field tuples need no copying into lists."""
+    for kind in set(map(type, values)):
+        if kind in _SAME_TEXT or kind is frozenset or kind is set:
+            continue  # sets are checked by the hook, once sorted
+        if kind is tuple:
+            for value in values:
+                if type(value) is tuple:
+                    _check_leaves(value)
+        else:
+            _check_leaves([value for value in values if type(value) is kind])
+    return orjson.dumps(values, default=_orjson_default, option=_DIGEST_OPTIONS)
+
+
+def _orjson_default(value: Any) -> Any:
+    # orjson's hook: the values it does not write itself (dates and dataclasses passed
+    # through on purpose, sets), made plain as :func:`_canonical` makes them.
+    kind = type(value)
+    getter = _GETTERS.get(kind)
+    if getter is not None:
+        fields_ = getter(value)
+        _check_leaves(fields_)
+        return fields_
+    if kind is date:
+        return value.isoformat()
+    if kind is datetime:
+        return iso_utc(value)
+    if kind is frozenset or kind is set:
+        items = sorted(value)
+        _check_leaves(items)
+        return items
+    raise _NotPlain
 
 
 # --------------------------------------------------------------------------- dict form

@@ -82,44 +82,78 @@ def _spec(name: str, kind: type, default: Any, meaning: str, guard: str | None =
 
 _CHILD_FACTS: Final[tuple[FactSpec, ...]] = (
     _spec("agency", str, "", "Referring agency: police, health or council."),
-    _spec("source_code", str, "10", "DfE CIN referral source code (6 police, 3A GP, 2A "
-          "school...)."),
-    _spec("age_months", int, UNKNOWN, "Completed months of age on the day received; -1 unknown; "
-          "0 for an unborn baby.", "dob_known"),
+    _spec(
+        "source_code", str, "10", "DfE CIN referral source code (6 police, 3A GP, 2A school...)."
+    ),
+    _spec(
+        "age_months",
+        int,
+        UNKNOWN,
+        "Completed months of age on the day received; -1 unknown; 0 for an unborn baby.",
+        "dob_known",
+    ),
     _spec("age_years", int, UNKNOWN, "Completed years of age; -1 unknown; 0 unborn.", "dob_known"),
     _spec("dob_known", bool, False, "The date of birth is known (false for unborn babies)."),
     _spec("unborn", bool, False, "The referral is about an unborn baby."),
     _spec("mobility_known", bool, False, "The referrer said whether the child is mobile."),
-    _spec("pre_mobile", bool, False, "Not yet independently mobile: recorded as not mobile, or "
-          "mobility not recorded and under 6 months (pre-mobile baby protocols)."),
+    _spec(
+        "pre_mobile",
+        bool,
+        False,
+        "Not yet independently mobile: recorded as not mobile, or "
+        "mobility not recorded and under 6 months (pre-mobile baby protocols).",
+    ),
     _spec("concerns", list, [], "Concern codes: DfE CIN factor codes and form extras (FII...)."),
     _spec("unrecognised_concerns", bool, False, "A concern code outside the hub's code list."),
     _spec("health_indicators", list, [], "Health indicators (MISSED_IMMUNISATIONS, PREGNANT...)."),
-    _spec("injury_present", bool, False, "An injury is recorded (health injury or police "
-          "'child injured')."),
+    _spec(
+        "injury_present",
+        bool,
+        False,
+        "An injury is recorded (health injury or police 'child injured').",
+    ),
     _spec("injury_kind", str, "NONE", "BRUISE, BURN, FRACTURE, HEAD_INJURY, BITE, OTHER or NONE."),
-    _spec("injury_explanation_consistent", bool, False, "True only when the referrer recorded "
-          "the explanation as consistent with the injury; not recorded counts as false."),
+    _spec(
+        "injury_explanation_consistent",
+        bool,
+        False,
+        "True only when the referrer recorded "
+        "the explanation as consistent with the injury; not recorded counts as false.",
+    ),
     _spec("present_at_incident", bool, False, "Police: the child was present at the incident."),
     _spec("child_injured", bool, False, "Police: the child was injured in the incident."),
     _spec("disclosure", bool, False, "The child has disclosed harm (council referrals)."),
     _spec("incident_type", str, "NONE", "Police incident type, or NONE for other agencies."),
-    _spec("domestic_abuse", bool, False, "Domestic abuse is part of this referral: a police "
-          "domestic abuse incident or a 3A/3B/3C concern code."),
-    _spec("dash_risk", str, "NOT_ASSESSED", "DASH risk level: STANDARD, MEDIUM, HIGH, "
-          "NOT_ASSESSED."),
+    _spec(
+        "domestic_abuse",
+        bool,
+        False,
+        "Domestic abuse is part of this referral: a police "
+        "domestic abuse incident or a 3A/3B/3C concern code.",
+    ),
+    _spec(
+        "dash_risk", str, "NOT_ASSESSED", "DASH risk level: STANDARD, MEDIUM, HIGH, NOT_ASSESSED."
+    ),
     _spec("dash_scored", bool, False, "A DASH score (number of 'yes' answers) was given (v2)."),
-    _spec("dash_score", int, UNKNOWN, "DASH 'yes' answers out of 27; -1 not given.",
-          "dash_scored"),
+    _spec("dash_score", int, UNKNOWN, "DASH 'yes' answers out of 27; -1 not given.", "dash_scored"),
     _spec("strangulation", bool, False, "Police: non-fatal strangulation or suffocation."),
     _spec("weapon", bool, False, "Police: a weapon was used."),
     _spec("victim_pregnant", bool, False, "Police: the victim is pregnant."),
     _spec("marac_referral", bool, False, "Police: the case is being referred to MARAC."),
-    _spec("consent", str, "NOT_RECORDED", "Family consent: GIVEN, REFUSED, "
-          "NOT_SOUGHT_RISK_OF_HARM or NOT_RECORDED."),
+    _spec(
+        "consent",
+        str,
+        "NOT_RECORDED",
+        "Family consent: GIVEN, REFUSED, NOT_SOUGHT_RISK_OF_HARM or NOT_RECORDED.",
+    ),
     _spec("attendance_known", bool, False, "A school attendance figure was given."),
-    _spec("attendance_percent", float, float(UNKNOWN), "School attendance percentage; -1.0 "
-          "not given.", "attendance_known"),
+    _spec(
+        "attendance_percent",
+        float,
+        float(UNKNOWN),
+        "School attendance percentage; -1.0 not given.",
+        "attendance_known",
+    ),
     _spec("support_requested", str, "NONE", "Council: ADVICE, EARLY_HELP, ASSESSMENT or NONE."),
     _spec("setting", str, "NONE", "Health setting (EMERGENCY_DEPARTMENT, GP...) or NONE."),
     _spec("service", str, "NONE", "Council service (SCHOOL, HOUSING...) or NONE."),
@@ -129,47 +163,93 @@ _CHILD_FACTS: Final[tuple[FactSpec, ...]] = (
 def _check_specs(kind: str, prefix: str) -> tuple[FactSpec, ...]:
     return (
         _spec(f"{prefix}_available", bool, False, f"The {kind} records could be checked."),
-        _spec(f"{prefix}_found", bool, False, f"A {kind} record matched with confidence "
-              "(EXACT or PROBABLE)."),
-        _spec(f"{prefix}_match", str, "NONE", f"Match confidence of the {kind} record: EXACT, "
-              "PROBABLE, POSSIBLE or NONE."),
+        _spec(
+            f"{prefix}_found",
+            bool,
+            False,
+            f"A {kind} record matched with confidence (EXACT or PROBABLE).",
+        ),
+        _spec(
+            f"{prefix}_match",
+            str,
+            "NONE",
+            f"Match confidence of the {kind} record: EXACT, PROBABLE, POSSIBLE or NONE.",
+        ),
     )
 
 
 _RECORD_FACTS: Final[tuple[FactSpec, ...]] = (
     *_check_specs("social-care", "social_care"),
-    _spec("social_care_status", str, "NONE", "Social care status: NONE, OPEN_CIN, CP_PLAN, "
-          "LOOKED_AFTER, CLOSED, or NOT_RECORDED when a record carries none."),
+    _spec(
+        "social_care_status",
+        str,
+        "NONE",
+        "Social care status: NONE, OPEN_CIN, CP_PLAN, "
+        "LOOKED_AFTER, CLOSED, or NOT_RECORDED when a record carries none.",
+    ),
     _spec("social_care_referrals_12m", int, 0, "Referrals to social care in the last 12 months."),
     _spec("social_care_s47_known", bool, False, "A previous s47 enquiry date is recorded."),
-    _spec("social_care_last_s47_months", int, UNKNOWN, "Months since the last s47 enquiry; -1 "
-          "none recorded.", "social_care_s47_known"),
+    _spec(
+        "social_care_last_s47_months",
+        int,
+        UNKNOWN,
+        "Months since the last s47 enquiry; -1 none recorded.",
+        "social_care_s47_known",
+    ),
     *_check_specs("early-help", "early_help"),
     _spec("early_help_open", bool, False, "An early help episode is open."),
-    _spec("early_help_lead_professional", bool, False, "The open episode has a lead "
-          "professional."),
+    _spec("early_help_lead_professional", bool, False, "The open episode has a lead professional."),
     *_check_specs("police", "police"),
-    _spec("police_domestic_incidents_12m", int, 0, "Domestic incidents at the child's address "
-          "in the last 12 months (police records)."),
+    _spec(
+        "police_domestic_incidents_12m",
+        int,
+        0,
+        "Domestic incidents at the child's address in the last 12 months (police records).",
+    ),
     _spec("police_open_marac", bool, False, "An open MARAC case at the child's address."),
-    _spec("police_household_risk_to_children", bool, False, "Someone in the household poses a "
-          "risk to children (e.g. a registered sex offender)."),
+    _spec(
+        "police_household_risk_to_children",
+        bool,
+        False,
+        "Someone in the household poses a risk to children (e.g. a registered sex offender).",
+    ),
     *_check_specs("health", "health"),
-    _spec("health_cpis_flag", str, "NONE", "CP-IS flag: NONE, CP_PLAN, LOOKED_AFTER, "
-          "UNBORN_CP_PLAN, or NOT_RECORDED."),
+    _spec(
+        "health_cpis_flag",
+        str,
+        "NONE",
+        "CP-IS flag: NONE, CP_PLAN, LOOKED_AFTER, UNBORN_CP_PLAN, or NOT_RECORDED.",
+    ),
     _spec("health_ed_attendances_12m", int, 0, "Emergency department attendances in 12 months."),
     _spec("checks_unavailable", list, [], "Record kinds that could not be checked."),
-    _spec("identity_uncertain", bool, False, "Some record matched only POSSIBLY: a person must "
-          "confirm who the child is."),
+    _spec(
+        "identity_uncertain",
+        bool,
+        False,
+        "Some record matched only POSSIBLY: a person must confirm who the child is.",
+    ),
 )
 
 SCREENING_FACTS: Final[tuple[FactSpec, ...]] = (
-    FactSpec("da_screening_level", int, 0, "Child-focused domestic abuse screening level 1-4; 0 "
-             "when there is no domestic abuse (added by the rule set's screening).", derived=True),
-    FactSpec("da_screening_score", int, 0, "Points behind the screening level.", derived=True,
-             continuous=True),
-    FactSpec("da_screening_reasons", list, [], "What raised the screening level, in words.",
-             derived=True),
+    FactSpec(
+        "da_screening_level",
+        int,
+        0,
+        "Child-focused domestic abuse screening level 1-4; 0 "
+        "when there is no domestic abuse (added by the rule set's screening).",
+        derived=True,
+    ),
+    FactSpec(
+        "da_screening_score",
+        int,
+        0,
+        "Points behind the screening level.",
+        derived=True,
+        continuous=True,
+    ),
+    FactSpec(
+        "da_screening_reasons", list, [], "What raised the screening level, in words.", derived=True
+    ),
 )
 
 FACTS: Final[Mapping[str, FactSpec]] = {
@@ -180,8 +260,10 @@ FACTS: Final[Mapping[str, FactSpec]] = {
 
 def default_facts() -> dict[str, Any]:
     """A child of whom nothing is known: every fact at its default (fresh lists)."""
-    return {name: (list(spec.default) if spec.type is list else spec.default)
-            for name, spec in FACTS.items()}
+    return {
+        name: (list(spec.default) if spec.type is list else spec.default)
+        for name, spec in FACTS.items()
+    }
 
 
 # --------------------------------------------------------------------------- child
@@ -295,8 +377,10 @@ def _early_help(attrs: Mapping[str, Any], on: date, confident: bool) -> dict[str
     # POSSIBLE record's open episode is still worth telling them about.
     if attrs.get("open_episode") is not True:
         return {}
-    return {"early_help_open": True,
-            "early_help_lead_professional": bool(attrs.get("lead_professional"))}
+    return {
+        "early_help_open": True,
+        "early_help_lead_professional": bool(attrs.get("lead_professional")),
+    }
 
 
 def _police(attrs: Mapping[str, Any], on: date, confident: bool) -> dict[str, Any]:
@@ -304,8 +388,10 @@ def _police(attrs: Mapping[str, Any], on: date, confident: bool) -> dict[str, An
     incidents = attrs.get("domestic_incidents_12m")
     if isinstance(incidents, int) and incidents > 0:
         facts["police_domestic_incidents_12m"] = incidents
-    for source, fact in (("open_marac", "police_open_marac"),
-                         ("household_risk_to_children", "police_household_risk_to_children")):
+    for source, fact in (
+        ("open_marac", "police_open_marac"),
+        ("household_risk_to_children", "police_household_risk_to_children"),
+    ):
         if attrs.get(source) is True:
             facts[fact] = True
     return facts
@@ -330,17 +416,22 @@ _RECORD_READERS: Final = {
 }
 
 
+# (available, found, match) fact names of each kind, spelt once rather than per child.
+_CHECK_NAMES: Final = {
+    kind: (f"{prefix}_available", f"{prefix}_found", f"{prefix}_match")
+    for kind, prefix in CHECK_PREFIXES.items()
+}
+
+
 def _check_facts(kind: str, check: CheckResult | None, on: date) -> dict[str, Any]:
     """The facts one check contributes. A kind missing from the checks is unavailable."""
-    prefix = CHECK_PREFIXES[kind]
+    available, found, match = _CHECK_NAMES[kind]
     if check is None or check.outcome == "UNAVAILABLE":
-        return {f"{prefix}_available": False}
-    facts: dict[str, Any] = {f"{prefix}_available": True}
+        return {available: False}
     if check.outcome != "FOUND" or check.record is None:
-        return facts
+        return {available: True}
     confident = check.match in CONFIDENT_MATCHES
-    facts[f"{prefix}_found"] = confident
-    facts[f"{prefix}_match"] = check.match
+    facts: dict[str, Any] = {available: True, found: confident, match: check.match}
     facts.update(_RECORD_READERS[kind](check.record.attributes, on, confident))
     return facts
 
@@ -350,13 +441,14 @@ def records_facts(checks: Mapping[str, CheckResult], on: date) -> dict[str, Any]
     facts: dict[str, Any] = {}
     unavailable: list[str] = []
     uncertain = False
-    for kind in CHECK_PREFIXES:
+    for kind, (available, _, _) in _CHECK_NAMES.items():
         check = checks.get(kind)
         part = _check_facts(kind, check, on)
-        if not part[f"{CHECK_PREFIXES[kind]}_available"]:
+        if not part[available]:
             unavailable.append(kind)
-        uncertain = uncertain or (check is not None and check.match == "POSSIBLE"
-                                  and check.outcome == "FOUND")
+        uncertain = uncertain or (
+            check is not None and check.match == "POSSIBLE" and check.outcome == "FOUND"
+        )
         facts.update(part)
     facts["checks_unavailable"] = unavailable
     facts["identity_uncertain"] = uncertain
@@ -365,8 +457,9 @@ def records_facts(checks: Mapping[str, CheckResult], on: date) -> dict[str, Any]
 
 # --------------------------------------------------------------------------- entry point
 
-_BASE: Final = {name: spec.default for name, spec in FACTS.items()
-                if not spec.derived and spec.type is not list}
+_BASE: Final = {
+    name: spec.default for name, spec in FACTS.items() if not spec.derived and spec.type is not list
+}
 
 
 def child_facts(
@@ -390,8 +483,9 @@ def child_facts(
 def facts_problems(facts: Mapping[str, Any]) -> list[str]:
     """What is wrong with a facts dict (missing, unknown or wrongly typed facts), for tests
     and for re-evaluating logged facts. Empty when the facts are complete and well typed."""
-    problems = [f"missing fact {name}" for name in FACTS
-                if name not in facts and not FACTS[name].derived]
+    problems = [
+        f"missing fact {name}" for name in FACTS if name not in facts and not FACTS[name].derived
+    ]
     for name, value in facts.items():
         spec = FACTS.get(name)
         if spec is None:

@@ -369,7 +369,8 @@ class RecordIndex:
         self._kind(kind).loaded = available
 
     def available(self, kind: RecordKind) -> bool:
-        return self._kind(kind).loaded
+        index = self._kinds.get(kind)  # asked for every child and kind: no helper call
+        return index.loaded if index is not None else self._kind(kind).loaded
 
     def candidates(self, kind: RecordKind, child: Child) -> list[PersonRecord]:
         last = self._last
@@ -378,7 +379,8 @@ class RecordIndex:
         else:
             keys = _keys(child.nhs_number, child.upn, child.dob, child.postcode, child.surname)
             self._last = (child, keys)
-        return self._kind(kind).candidates(keys)
+        index = self._kinds.get(kind)
+        return (index if index is not None else self._kind(kind)).candidates(keys)
 
     def get(self, kind: RecordKind, person_id: str) -> PersonRecord | None:
         """The record held for one person, if any."""

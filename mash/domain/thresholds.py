@@ -57,8 +57,10 @@ ENGINE_CHECKS_INCOMPLETE: Final = "engine.checks-incomplete"
 _PROTECTED_STATUSES: Final = frozenset({"CP_PLAN", "LOOKED_AFTER"})
 _PROTECTED_CPIS: Final = frozenset({"CP_PLAN", "LOOKED_AFTER", "UNBORN_CP_PLAN"})
 _RULE_KEYS: Final = frozenset({"id", "level", "reason", "when", "guidance"})
-_TOP_KEYS: Final = frozenset({"name", "description", "levels", "default_level", "screening",
-                              "rules"})
+_TOP_KEYS: Final = frozenset(
+    {"name", "description", "levels", "default_level", "screening", "rules"}
+)
+_AVAILABLE: Final = {kind: f"{prefix}_available" for kind, prefix in CHECK_PREFIXES.items()}
 _RULE_ID: Final = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ENUM_WORD: Final = re.compile(r"^[A-Z][A-Z_]*$")
 
@@ -84,6 +86,13 @@ class Template:
 
     source: str
     parts: tuple[tuple[str, str | None, str], ...]
+    # Most reasons interpolate nothing: their text, joined once (``{{`` already unescaped).
+    constant: str | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fixed = all(name is None for _, name, _ in self.parts)
+        text = "".join(literal for literal, _, _ in self.parts) if fixed else None
+        object.__setattr__(self, "constant", text)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -91,6 +100,8 @@ class Template:
 
     def render(self, facts: Mapping[str, Any]) -> str:
         """The reason in words; lists, booleans and codes read as plain English."""
+        if self.constant is not None:
+            return self.constant
         out: list[str] = []
         for literal, name, spec in self.parts:
             out.append(literal)
@@ -116,7 +127,10 @@ class Rule:
 
     def fire(self, facts: Mapping[str, Any]) -> FiredRule:
         """This rule as fired for one child: reason filled in, evidence attached."""
-        evidence = {name: _copy(facts[name]) for name in self.uses}
+        evidence = {name: facts[name] for name in self.uses}
+        for name, value in evidence.items():
+            if isinstance(value, list):  # a copy: the evidence must not alias the facts
+                evidence[name] = list(value)
         return FiredRule(self.id, self.level, self.reason.render(facts), evidence)
 
     def specialised(self, literals: Mapping[str, str]) -> str:
@@ -141,10 +155,6 @@ class Outcome:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _copy(value: Any) -> Any:
-    return list(value) if isinstance(value, list) else value
 
 
 def _word_of(value: Any) -> str:
@@ -208,12 +218,31 @@ class RuleSet:
     """A compiled rule set: ``evaluate(facts) -> Outcome``. Build it with
     :meth:`from_mapping` (or :func:`mash.rules.load_rules` from a file)."""
 
-    __slots__ = ("_fast", "_inputs", "_program", "assessment_level", "default_level",
-                 "description", "levels", "name", "rules", "screening", "version")
+    __slots__ = (
+        "_fast",
+        "_inputs",
+        "_program",
+        "assessment_level",
+        "default_level",
+        "description",
+        "levels",
+        "name",
+        "rules",
+        "screening",
+        "version",
+    )
 
-    def __init__(self, *, version: str, rules: Sequence[Rule], levels: Mapping[int, Route],
-                 default_level: int, screening: ScreeningPolicy, name: str = "",
-                 description: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        version: str,
+        rules: Sequence[Rule],
+        levels: Mapping[int, Route],
+        default_level: int,
+        screening: ScreeningPolicy,
+        name: str = "",
+        description: str = "",
+    ) -> None:
         self.version = version
         self.name = name
         self.description = description
@@ -222,10 +251,12 @@ class RuleSet:
         self.default_level = default_level
         self.screening = screening
         self.assessment_level = min(
-            level for level, route in self.levels.items() if route == "assessment")
+            level for level, route in self.levels.items() if route == "assessment"
+        )
         self._inputs: tuple[str, ...] = tuple(sorted({n for r in self.rules for n in r.uses}))
         self._program = compile_condition(
-            "[" + ",\n".join(f"({rule.when})" for rule in self.rules) + "]")
+            "[" + ",\n".join(f"({rule.when})" for rule in self.rules) + "]"
+        )
         self._fast = Specialiser(self.rules)
 
     def __repr__(self) -> str:
@@ -299,12 +330,15 @@ class RuleSet:
             try:
                 compile_condition(rule.when).execute({n: facts[n] for n in rule.reads})
             except (RuntimeError, TypeError, ValueError) as inner:
-                return RuleError(f"rule {rule.id} could not be evaluated "
-                                 f"({type(inner).__name__}): {str(inner)[:160]}")
+                return RuleError(
+                    f"rule {rule.id} could not be evaluated "
+                    f"({type(inner).__name__}): {str(inner)[:160]}"
+                )
         return RuleError(f"rule set {self.version} could not be evaluated: {str(exc)[:160]}")
 
-    def _safety(self, facts: Mapping[str, Any], level: int
-                ) -> tuple[int, list[FiredRule], tuple[str, ...]]:
+    def _safety(
+        self, facts: Mapping[str, Any], level: int
+    ) -> tuple[int, list[FiredRule], tuple[str, ...]]:
         """The decision semantics no rules file can remove (see the module docstring)."""
         floor = self.assessment_level
         extra: list[FiredRule] = []
@@ -312,8 +346,7 @@ class RuleSet:
         if level < floor and _protected(facts):
             extra.append(_protected_rule(facts, floor))
             level = floor
-        unavailable = [kind for kind, prefix in CHECK_PREFIXES.items()
-                       if not facts[f"{prefix}_available"]]
+        unavailable = [kind for kind, available in _AVAILABLE.items() if not facts[available]]
         if unavailable:
             flags.append(FLAG_CHECKS_INCOMPLETE)
             if level < floor:
@@ -327,14 +360,17 @@ class RuleSet:
 
 
 def _protected(facts: Mapping[str, Any]) -> bool:
-    return (facts["social_care_status"] in _PROTECTED_STATUSES
-            or facts["health_cpis_flag"] in _PROTECTED_CPIS)
+    return (
+        facts["social_care_status"] in _PROTECTED_STATUSES
+        or facts["health_cpis_flag"] in _PROTECTED_CPIS
+    )
 
 
 def _protected_rule(facts: Mapping[str, Any], floor: int) -> FiredRule:
     status, cpis = facts["social_care_status"], facts["health_cpis_flag"]
     return FiredRule(
-        ENGINE_PROTECTED, floor,
+        ENGINE_PROTECTED,
+        floor,
         f"Already has a child protection plan or is looked after (social care: {_word(status)}, "
         f"CP-IS: {_word(cpis)}): never routed below assessment, and the allocated social "
         "worker must hear of this referral.",
@@ -344,7 +380,8 @@ def _protected_rule(facts: Mapping[str, Any], floor: int) -> FiredRule:
 
 def _incomplete_rule(unavailable: list[str], floor: int) -> FiredRule:
     return FiredRule(
-        ENGINE_CHECKS_INCOMPLETE, floor,
+        ENGINE_CHECKS_INCOMPLETE,
+        floor,
         f"Records could not be checked with {', '.join(unavailable)}: routed to assessment "
         "until they are, because missing information must never lower a route.",
         {f"{CHECK_PREFIXES[kind]}_available": False for kind in unavailable},
@@ -364,8 +401,9 @@ def inspect_rule_set(data: Any, version: str) -> tuple[RuleSet | None, list[Prob
     """
     if not isinstance(data, Mapping):
         return None, [Problem("file", "a rule set must be a mapping at the top level")]
-    problems = [Problem("file", f"unknown key {key!r}") for key in sorted(set(data) - _TOP_KEYS,
-                                                                         key=str)]
+    problems = [
+        Problem("file", f"unknown key {key!r}") for key in sorted(set(data) - _TOP_KEYS, key=str)
+    ]
     levels, level_problems = _levels(data.get("levels"))
     problems += level_problems
     default_level = data.get("default_level")
@@ -378,10 +416,15 @@ def inspect_rule_set(data: Any, version: str) -> tuple[RuleSet | None, list[Prob
     problems += _reachability(rules, levels, default_level)
     if any(problem.severity == "error" for problem in problems) or screening is None:
         return None, problems
-    rule_set = RuleSet(version=version, rules=rules, levels=levels,
-                       default_level=cast(int, default_level), screening=screening,
-                       name=str(data.get("name", "")),
-                       description=str(data.get("description", "")))
+    rule_set = RuleSet(
+        version=version,
+        rules=rules,
+        levels=levels,
+        default_level=cast(int, default_level),
+        screening=screening,
+        name=str(data.get("name", "")),
+        description=str(data.get("description", "")),
+    )
     return rule_set, problems
 
 
@@ -394,18 +437,32 @@ def _levels(raw: Any) -> tuple[dict[int, Route], list[Problem]]:
         if isinstance(level, bool) or not isinstance(level, int):
             problems.append(Problem("levels", f"level {level!r} is not a whole number"))
         elif route not in ROUTE_RANK:
-            problems.append(Problem("levels", f"level {level} maps to unknown route {route!r} "
-                                    f"(routes: {', '.join(ROUTE_RANK)})"))
+            problems.append(
+                Problem(
+                    "levels",
+                    f"level {level} maps to unknown route {route!r} "
+                    f"(routes: {', '.join(ROUTE_RANK)})",
+                )
+            )
         else:
             levels[level] = cast(Route, route)
     ordered = sorted(levels.items())
     for (low, low_route), (high, high_route) in itertools.pairwise(ordered):
         if ROUTE_RANK[high_route] < ROUTE_RANK[low_route]:
-            problems.append(Problem("levels", f"level {high} ({high_route}) routes lower than "
-                                    f"level {low} ({low_route})"))
+            problems.append(
+                Problem(
+                    "levels",
+                    f"level {high} ({high_route}) routes lower than level {low} ({low_route})",
+                )
+            )
     if "assessment" not in levels.values():
-        problems.append(Problem("levels", "no level routes to assessment (the floor for "
-                                "children on a plan and for incomplete checks)"))
+        problems.append(
+            Problem(
+                "levels",
+                "no level routes to assessment (the floor for "
+                "children on a plan and for incomplete checks)",
+            )
+        )
     return levels, problems
 
 
@@ -435,14 +492,14 @@ def _rules(raw: Any, levels: Mapping[int, Route]) -> tuple[list[Rule], list[Prob
     return rules, problems
 
 
-def _rule(item: Any, number: int, levels: Mapping[int, Route]
-          ) -> tuple[Rule | None, list[Problem]]:
+def _rule(item: Any, number: int, levels: Mapping[int, Route]) -> tuple[Rule | None, list[Problem]]:
     if not isinstance(item, Mapping):
         return None, [Problem(f"rule #{number}", "must be a mapping")]
     where = f"rule {item.get('id', f'#{number}')}"
     problems = [Problem(where, f"missing {key}") for key in sorted(_RULE_KEYS - item.keys())]
-    problems += [Problem(where, f"unknown key {key!r}")
-                 for key in sorted(set(item) - _RULE_KEYS, key=str)]
+    problems += [
+        Problem(where, f"unknown key {key!r}") for key in sorted(set(item) - _RULE_KEYS, key=str)
+    ]
     if problems:
         return None, problems
     rule_id, level, when = item["id"], item["level"], item["when"]
@@ -461,15 +518,28 @@ def _rule(item: Any, number: int, levels: Mapping[int, Route]
         return None, [*problems, Problem(where, str(exc))]
     reads, unknown, shadowing = condition_names(program, when)
     problems += [Problem(where, f"unknown fact {name!r} in condition") for name in sorted(unknown)]
-    problems += [Problem(where, f"macro variable {name!r} hides the fact of that name")
-                 for name in sorted(shadowing)]
-    problems += [Problem(where, f"unknown fact {name!r} in reason")
-                 for name in template.fields if name not in FACTS]
+    problems += [
+        Problem(where, f"macro variable {name!r} hides the fact of that name")
+        for name in sorted(shadowing)
+    ]
+    problems += [
+        Problem(where, f"unknown fact {name!r} in reason")
+        for name in template.fields
+        if name not in FACTS
+    ]
     if problems:
         return None, problems
     uses = tuple(sorted(reads | set(template.fields)))
-    rule = Rule(rule_id, level, template, when, item["guidance"].strip(), uses,
-                tuple(sorted(reads)), condition_parts(when))
+    rule = Rule(
+        rule_id,
+        level,
+        template,
+        when,
+        item["guidance"].strip(),
+        uses,
+        tuple(sorted(reads)),
+        condition_parts(when),
+    )
     return rule, _probe(rule, program) + _guards(rule, reads)
 
 
@@ -480,8 +550,13 @@ def _probe(rule: Rule, program: Any) -> list[Problem]:
             result = program.execute({name: facts[name] for name in rule.reads})
             rule.reason.render(facts)
         except (RuntimeError, TypeError, ValueError) as exc:
-            return [Problem(where, f"fails on a probe child ({type(exc).__name__}): "
-                            f"{str(exc).splitlines()[0][:160]}")]
+            return [
+                Problem(
+                    where,
+                    f"fails on a probe child ({type(exc).__name__}): "
+                    f"{str(exc).splitlines()[0][:160]}",
+                )
+            ]
         if not isinstance(result, bool):
             return [Problem(where, f"condition gives {type(result).__name__}, not true/false")]
     return []
@@ -492,14 +567,22 @@ def _guards(rule: Rule, reads: Iterable[str]) -> list[Problem]:
     for name in sorted(reads):
         guard = FACTS[name].guard
         if guard is not None and guard not in reads:
-            warnings.append(Problem(f"rule {rule.id}", f"reads {name} without {guard}: "
-                                    f"{name} is {FACTS[name].default} when not known",
-                                    "warning"))
+            warnings.append(
+                Problem(
+                    f"rule {rule.id}",
+                    f"reads {name} without {guard}: {name} is {FACTS[name].default} when not known",
+                    "warning",
+                )
+            )
     return warnings
 
 
-def _reachability(rules: Sequence[Rule], levels: Mapping[int, Route],
-                  default_level: Any) -> list[Problem]:
+def _reachability(
+    rules: Sequence[Rule], levels: Mapping[int, Route], default_level: Any
+) -> list[Problem]:
     produced = {rule.level for rule in rules} | {default_level}
-    return [Problem("levels", f"level {level} ({route}) is unreachable: no rule gives it")
-            for level, route in levels.items() if level not in produced]
+    return [
+        Problem("levels", f"level {level} ({route}) is unreachable: no rule gives it")
+        for level, route in levels.items()
+        if level not in produced
+    ]

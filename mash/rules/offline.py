@@ -18,6 +18,8 @@ the other lines are still routed, and the run ends with exit code 2.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 from collections import Counter
@@ -117,6 +119,25 @@ def load_records(directory: Path | None) -> tuple[RecordIndex, list[str]]:
 # --------------------------------------------------------------------------- input
 
 
+_DIGITS_AS_ZERO: Final = bytes(0x30 if b in b"0123456789" else 0x20 for b in range(256))
+_LONG_NUMBER: Final = b"0" * 19
+"""19 digits in a row (once every digit reads as 0): possibly an integer beyond 64 bits."""
+
+
+def _loads(line: str) -> Any:
+    """``json.loads`` at twice its speed. orjson refuses some of what the standard library
+    reads (``NaN``, ``1e400``, lone surrogates) and reads integers beyond 64 bits as floats
+    where the standard library keeps them exact; anything else it reads to exactly the same
+    values. So the standard library reads those lines (any run of 19 digits, even inside a
+    string, merely costs the slow path), and what is read and every error message stay
+    exactly as before."""
+    raw = line.encode("utf-8", "surrogatepass")
+    if _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZERO):
+        with contextlib.suppress(orjson.JSONDecodeError):
+            return orjson.loads(raw)
+    return json.loads(line)
+
+
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number, parsed object or :class:`Bad`) for every non-blank line."""
     try:
@@ -125,7 +146,7 @@ def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
                 if not line.strip():
                     continue
                 try:
-                    obj = json.loads(line)
+                    obj = _loads(line)
                 except json.JSONDecodeError as exc:
                     yield number, Bad(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
                     continue
@@ -170,6 +191,37 @@ def route_records(
     line. Never stops on a bad line."""
     if agency not in AGENCIES:
         raise UsageError(f"unknown agency {agency!r} (expected one of {', '.join(AGENCIES)})")
+    with settled_heap():
+        return _route(agency, items, router, received_at, emit, report)
+
+
+@contextlib.contextmanager
+def settled_heap() -> Iterator[None]:
+    """Keep the cyclic garbage collector off what already exists while routing.
+
+    Routing allocates a few dozen containers per decision and holds a batch of them, so the
+    collector runs often, and each of its full passes walks every object alive: the record
+    index (a million records in production), the rules and their caches, none of it
+    garbage. On the benchmark (20,000 referrals, 130,000 objects alive) three full passes
+    took 0.4 s of a 3.5 s run, and left the CPU caches cold. ``gc.freeze`` sets everything
+    alive now aside for the run (the collector still sees all that routing makes), and
+    ``gc.unfreeze`` hands it back afterwards, so nothing is kept that would otherwise be
+    freed; the decisions do not depend on it at all."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _route(
+    agency: str,
+    items: Iterable[tuple[int, Any]],
+    router: Router,
+    received_at: datetime,
+    emit: Callable[[list[dict[str, Any]]], None],
+    report: Callable[[Bad], None],
+) -> RouteSummary:
     summary = RouteSummary()
     batch: list[dict[str, Any]] = []
     for number, obj in items:
@@ -186,9 +238,9 @@ def route_records(
         summary.referrals += 1
         for decision in router.decide(referral):
             batch.append(decision_to_dict(decision))
+            summary.children += 1
             summary.routes[decision.route] += 1
             summary.flags.update(decision.flags)
-        summary.children = sum(summary.routes.values())
         if len(batch) >= BATCH:
             emit(batch)
             batch = []

@@ -4,6 +4,7 @@ hours, after-hours arrivals and the change between GMT and BST."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -149,3 +150,24 @@ def test_s47_is_never_later_than_a_contact_decision(received: datetime) -> None:
 def test_weekends_are_not_working_days(day: date) -> None:
     assert not CALENDAR.is_working_day(day)
     assert CALENDAR.next_working_day(day) == date(2026, 11, 30)
+
+
+def test_the_start_day_is_cached_by_instant_whatever_the_zone() -> None:
+    calendar = WorkingCalendar()
+    friday_before_close = datetime(2026, 10, 23, 15, 30, tzinfo=UTC)  # 16:30 BST
+    friday_after_close = datetime(2026, 10, 23, 16, 30, tzinfo=UTC)  # 17:30 BST
+    in_new_york = friday_after_close.astimezone(ZoneInfo("America/New_York"))
+    assert calendar.start_day(friday_before_close) == date(2026, 10, 23)
+    assert calendar.start_day(friday_after_close) == date(2026, 10, 26)
+    assert calendar.start_day(in_new_york) == date(2026, 10, 26)
+    assert calendar.start_day(friday_before_close.replace(tzinfo=None)) == date(2026, 10, 23)
+
+
+def test_the_start_day_cache_stays_bounded_and_exact() -> None:
+    calendar = WorkingCalendar()
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    moments = [start + timedelta(minutes=7 * n) for n in range(5000)]
+    days = [calendar.start_day(moment) for moment in moments]
+    assert len(calendar._starts) <= 4096
+    assert days == [WorkingCalendar().start_day(moment) for moment in moments]
+    assert days == [calendar._start_day(moment) for moment in moments]

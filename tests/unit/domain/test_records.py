@@ -298,3 +298,12 @@ def test_not_strict_keeps_going_and_leaves_the_bad_kind_unavailable(tmp_path: Pa
 def test_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         load_records_dir(tmp_path / "nope")
+
+
+def test_an_unknown_kind_is_refused_by_every_lookup() -> None:
+    index = RecordIndex()
+    child = Child(0, "Ann", "Lee", None)
+    with pytest.raises(InvalidRecord, match="unknown record kind 'education'"):
+        index.available("education")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRecord, match="unknown record kind 'education'"):
+        index.candidates("education", child)  # type: ignore[arg-type]

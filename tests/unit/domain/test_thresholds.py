@@ -14,30 +14,46 @@ from mash.domain.thresholds import (
     ENGINE_PROTECTED,
     RuleSet,
     inspect_rule_set,
+    parse_template,
 )
 from mash.errors import RuleError
 
-SCREENING = {"domestic_abuse": {
-    "dash_risk": {"HIGH": 10, "MEDIUM": 3, "STANDARD": 1},
-    "levels": [{"at_least": 10, "level": 4}, {"at_least": 0, "level": 2}],
-}}
+SCREENING = {
+    "domestic_abuse": {
+        "dash_risk": {"HIGH": 10, "MEDIUM": 3, "STANDARD": 1},
+        "levels": [{"at_least": 10, "level": 4}, {"at_least": 0, "level": 2}],
+    }
+}
 
 
 def rule(rule_id: str, level: int, when: str, reason: str = "A reason.") -> dict[str, Any]:
-    return {"id": rule_id, "level": level, "reason": reason, "when": when,
-            "guidance": "Working Together to Safeguard Children 2023"}
+    return {
+        "id": rule_id,
+        "level": level,
+        "reason": reason,
+        "when": when,
+        "guidance": "Working Together to Safeguard Children 2023",
+    }
 
 
 RULES: list[dict[str, Any]] = [
     rule("l4.sexual-abuse", 4, "'19C' in concerns", "Sexual abuse ({concerns})."),
     rule("l3.neglect", 3, "'16A' in concerns"),
-    rule("l3.attendance-severe", 3, "attendance_known && attendance_percent < 50.0",
-         "Attendance {attendance_percent}%."),
+    rule(
+        "l3.attendance-severe",
+        3,
+        "attendance_known && attendance_percent < 50.0",
+        "Attendance {attendance_percent}%.",
+    ),
     rule("l2.young-carer", 2, "'7A' in concerns"),
     rule("l2.baby", 2, "dob_known && age_months < 12", "A baby of {age_months} months."),
 ]
-DATA: dict[str, Any] = {"levels": {4: "s47", 3: "assessment", 2: "caf", 1: "universal"},
-                        "default_level": 1, "screening": SCREENING, "rules": RULES}
+DATA: dict[str, Any] = {
+    "levels": {4: "s47", 3: "assessment", 2: "caf", 1: "universal"},
+    "default_level": 1,
+    "screening": SCREENING,
+    "rules": RULES,
+}
 
 
 def build(**changes: Any) -> RuleSet:
@@ -48,9 +64,16 @@ def build(**changes: Any) -> RuleSet:
 
 def child(**changes: Any) -> dict[str, Any]:
     facts = default_facts()
-    facts.update(dob_known=True, age_months=100, age_years=8, consent="GIVEN",
-                 social_care_available=True, early_help_available=True, police_available=True,
-                 health_available=True)
+    facts.update(
+        dob_known=True,
+        age_months=100,
+        age_years=8,
+        consent="GIVEN",
+        social_care_available=True,
+        early_help_available=True,
+        police_available=True,
+        health_available=True,
+    )
     facts.update(changes)
     return facts
 
@@ -75,8 +98,9 @@ def test_highest_level_wins_and_every_fired_rule_is_listed(rules: RuleSet) -> No
 
 
 def test_reasons_are_filled_in_and_evidence_is_the_facts_used(rules: RuleSet) -> None:
-    outcome = rules.evaluate(child(attendance_known=True, attendance_percent=42.0,
-                                   age_months=5, age_years=0))
+    outcome = rules.evaluate(
+        child(attendance_known=True, attendance_percent=42.0, age_months=5, age_years=0)
+    )
     severe, baby = outcome.fired
     assert severe.reason == "Attendance 42%."
     assert severe.evidence == {"attendance_known": True, "attendance_percent": 42.0}
@@ -94,11 +118,16 @@ def test_outcome_facts_are_what_the_rules_saw_including_screening(rules: RuleSet
 
 @pytest.mark.parametrize(
     "protected",
-    [{"social_care_status": "CP_PLAN"}, {"social_care_status": "LOOKED_AFTER"},
-     {"health_cpis_flag": "UNBORN_CP_PLAN"}, {"health_cpis_flag": "CP_PLAN"}],
+    [
+        {"social_care_status": "CP_PLAN"},
+        {"social_care_status": "LOOKED_AFTER"},
+        {"health_cpis_flag": "UNBORN_CP_PLAN"},
+        {"health_cpis_flag": "CP_PLAN"},
+    ],
 )
 def test_a_child_on_a_plan_or_looked_after_is_never_below_assessment(
-        rules: RuleSet, protected: dict[str, str]) -> None:
+    rules: RuleSet, protected: dict[str, str]
+) -> None:
     outcome = rules.evaluate(child(concerns=["7A"], **protected))
     assert (outcome.level, outcome.route) == (3, "assessment")
     assert outcome.rule_ids == ("l2.young-carer", ENGINE_PROTECTED)
@@ -123,8 +152,12 @@ def test_unavailable_checks_never_lower_a_higher_route(rules: RuleSet) -> None:
 
 @pytest.mark.parametrize(
     ("consent", "flagged"),
-    [("GIVEN", False), ("REFUSED", True), ("NOT_RECORDED", True),
-     ("NOT_SOUGHT_RISK_OF_HARM", True)],
+    [
+        ("GIVEN", False),
+        ("REFUSED", True),
+        ("NOT_RECORDED", True),
+        ("NOT_SOUGHT_RISK_OF_HARM", True),
+    ],
 )
 def test_caf_without_consent_is_flagged(rules: RuleSet, consent: str, flagged: bool) -> None:
     outcome = rules.evaluate(child(concerns=["7A"], consent=consent))
@@ -143,8 +176,12 @@ def test_identity_uncertain_passes_through(rules: RuleSet) -> None:
 def test_the_level_to_route_mapping_is_configuration() -> None:
     five_levels = build(
         levels={5: "s47", 4: "assessment", 3: "caf", 2: "caf", 1: "universal"},
-        rules=[rule("r5", 5, "'19C' in concerns"), rule("r4", 4, "'16A' in concerns"),
-               rule("r3", 3, "'7A' in concerns"), rule("r2", 2, "'14A' in concerns")],
+        rules=[
+            rule("r5", 5, "'19C' in concerns"),
+            rule("r4", 4, "'16A' in concerns"),
+            rule("r3", 3, "'7A' in concerns"),
+            rule("r2", 2, "'14A' in concerns"),
+        ],
     )
     assert five_levels.route_for(2) == "caf" and five_levels.assessment_level == 4
     assert five_levels.evaluate(child(concerns=["14A"])).route == "caf"
@@ -181,17 +218,21 @@ def problems_of(**changes: Any) -> list[str]:
         ([*RULES, rule("l9.x", 9, "true")], "rule l9.x: level 9 has no route in levels"),
         ([*RULES, rule("l2.x", 2, "'7A' in")], "rule l2.x: condition does not compile"),
         ([*RULES, rule("l2.x", 2, "age_months + 1")], "rule l2.x: condition gives int"),
-        ([*RULES, rule("l2.x", 2, "dob_known && age_months < 'six'")],
-         "rule l2.x: fails on a probe child"),
-        ([*RULES, rule("l2.x", 2, "true", "Bad {childs_name}.")],
-         "rule l2.x: unknown fact 'childs_name' in reason"),
-        ([*RULES, rule("l2.x", 2, "concerns.exists(unborn, unborn == '7A')")],
-         "rule l2.x: macro variable 'unborn' hides the fact"),
+        (
+            [*RULES, rule("l2.x", 2, "dob_known && age_months < 'six'")],
+            "rule l2.x: fails on a probe child",
+        ),
+        (
+            [*RULES, rule("l2.x", 2, "true", "Bad {childs_name}.")],
+            "rule l2.x: unknown fact 'childs_name' in reason",
+        ),
+        (
+            [*RULES, rule("l2.x", 2, "concerns.exists(unborn, unborn == '7A')")],
+            "rule l2.x: macro variable 'unborn' hides the fact",
+        ),
         ([*RULES, {"id": "l2.x", "level": 2, "when": "true"}], "rule l2.x: missing guidance"),
-        ([*RULES, {**rule("l2.x", 2, "true"), "colour": "red"}],
-         "rule l2.x: unknown key 'colour'"),
-        ([*RULES, {**rule("l2.x", 2, "true"), "guidance": " "}],
-         "rule l2.x: guidance must cite"),
+        ([*RULES, {**rule("l2.x", 2, "true"), "colour": "red"}], "rule l2.x: unknown key 'colour'"),
+        ([*RULES, {**rule("l2.x", 2, "true"), "guidance": " "}], "rule l2.x: guidance must cite"),
         ([*RULES, rule("L2 X", 2, "true")], "rule L2 X: id must be lower-case"),
     ],
 )
@@ -202,12 +243,13 @@ def test_rule_problems_are_named(rules: list[dict[str, Any]], expected: str) -> 
 
 def test_unreachable_and_non_monotone_levels_are_errors() -> None:
     no_level_4 = [r for r in RULES if r["level"] != 4]
-    assert "levels: level 4 (s47) is unreachable: no rule gives it" in problems_of(
-        rules=no_level_4)
+    assert "levels: level 4 (s47) is unreachable: no rule gives it" in problems_of(rules=no_level_4)
     found = problems_of(levels={4: "caf", 3: "assessment", 2: "caf", 1: "universal"})
     assert "levels: level 4 (caf) routes lower than level 3 (assessment)" in found
-    assert any("no level routes to assessment" in p for p in problems_of(
-        levels={4: "s47", 3: "caf", 2: "caf", 1: "universal"}))
+    assert any(
+        "no level routes to assessment" in p
+        for p in problems_of(levels={4: "s47", 3: "caf", 2: "caf", 1: "universal"})
+    )
 
 
 def test_unguarded_sentinel_facts_are_warned_about() -> None:
@@ -224,3 +266,26 @@ def test_from_mapping_raises_with_the_problems() -> None:
         RuleSet.from_mapping({**DATA, "rules": [rule("l2.x", 2, "nope")]}, "v")
     with pytest.raises(RuleError, match="a rule set must be a mapping"):
         RuleSet.from_mapping(["not", "a", "mapping"], "v")
+
+
+@pytest.mark.parametrize("source", ["No facts at all.", "Braces {{escaped}} stay braces.", ""])
+def test_a_reason_without_facts_reads_exactly_as_written(source: str) -> None:
+    template = parse_template(source)
+    assert template.constant == source.format()
+    assert template.render({}) == source.format()
+
+
+def test_a_reason_with_facts_is_filled_in_per_child() -> None:
+    template = parse_template("Aged {age_months} months; {{not a fact}}.")
+    assert template.constant is None
+    assert template.render({"age_months": 7}) == "Aged 7 months; {not a fact}."
+    assert template.render({"age_months": 8}) == "Aged 8 months; {not a fact}."
+
+
+def test_evidence_lists_are_copies_of_the_facts(rules: RuleSet) -> None:
+    facts = child(concerns=["19C"])
+    (fired, *_) = rules.evaluate(facts).fired
+    assert fired.reason == "Sexual abuse (19C)."
+    assert fired.evidence["concerns"] == ["19C"]
+    fired.evidence["concerns"].append("X")
+    assert facts["concerns"] == ["19C"]
