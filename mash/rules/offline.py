@@ -22,6 +22,7 @@ import contextlib
 import gc
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -138,6 +139,20 @@ def _loads(line: str) -> Any:
     return json.loads(line)
 
 
+_LONE_SURROGATE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+"""A surrogate escape: JSON allows a lone one, Unicode text (and so UTF-8, Avro) does not."""
+
+
+def _is_unicode(obj: Any) -> bool:
+    """Whether every string in ``obj`` can be written as UTF-8 (the digest and the output
+    must be); checked only for the rare line that holds a surrogate escape at all."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number, parsed object or :class:`Bad`) for every non-blank line."""
     try:
@@ -150,7 +165,12 @@ def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
                 except json.JSONDecodeError as exc:
                     yield number, Bad(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
                     continue
-                yield number, obj if isinstance(obj, dict) else Bad(number, "not a JSON object")
+                if not isinstance(obj, dict):
+                    yield number, Bad(number, "not a JSON object")
+                elif _LONE_SURROGATE.search(line) and not _is_unicode(obj):
+                    yield number, Bad(number, "text holds a lone surrogate escape: not Unicode")
+                else:
+                    yield number, obj
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
 

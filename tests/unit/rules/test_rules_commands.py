@@ -154,7 +154,11 @@ def test_bad_lines_are_reported_by_number_and_the_rest_routed(
     nameless["request_ref"] = "REQ-BAD"
     nameless["child"] = {"first_name": None, "last_name": None, "date_of_birth": "2014-02-27"}
     path = tmp_path / "council.jsonl"
-    path.write_text("\n".join([good[0], "{not json", json.dumps(nameless), "[1, 2]", good[1]]))
+    broken = json.loads(good[1])
+    broken["request_ref"] = "REQ-SURROGATE"
+    broken["description"] = "text \ud800 cut in half"  # a lone surrogate escape
+    path.write_text("\n".join([good[0], "{not json", json.dumps(nameless), "[1, 2]",
+                               json.dumps(broken), good[1]]))  # fmt: skip
     code, out, err = run(capsys, monkeypatch, "route", "council", str(path),
                          "--received-at", RECEIVED)
     assert code == 2
@@ -162,6 +166,7 @@ def test_bad_lines_are_reported_by_number_and_the_rest_routed(
     assert "line 2: not valid JSON" in err
     assert "line 3:" in err and "REQ-BAD" in err
     assert "line 4: not a JSON object" in err
+    assert "line 5: text holds a lone surrogate escape: not Unicode" in err
     assert "Emily" not in err and "2014-02-27" not in err
 
 
