@@ -160,9 +160,7 @@ def create_app(board: Board) -> FastAPI:
         locked = board.throttle.locked_until(name, now)
         staff = None if locked else board.users.authenticate(name, password)
         if staff is None:
-            if locked is None:
-                board.throttle.failed(name, now)
-                locked = board.throttle.locked_until(name, now)
+            locked = locked or board.throttle.failed(name, now)
             if locked is not None:
                 # No name: a username field sometimes holds a mistyped password.
                 log.warning("sign-in refused: an account is locked after failed attempts")

@@ -149,8 +149,10 @@ class LoginThrottle:
             return None
         return recent[-1] + self.lockout
 
-    def failed(self, username: str, now: datetime) -> None:
+    def failed(self, username: str, now: datetime) -> datetime | None:
+        """Count a failed sign-in; when the lock it may have set ends (None: not locked)."""
         self._failures[username] = [*self._recent(username, now), now]
+        return self.locked_until(username, now)
 
     def succeeded(self, username: str) -> None:
         self._failures.pop(username, None)

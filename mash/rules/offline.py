@@ -199,22 +199,6 @@ def read_input(path: Path) -> Iterator[tuple[int, Any]]:
 # --------------------------------------------------------------------------- routing
 
 
-def route_records(
-    agency: str,
-    items: Iterable[tuple[int, Any]],
-    router: Router,
-    received_at: datetime,
-    emit: Callable[[list[dict[str, Any]]], None],
-    report: Callable[[Bad], None],
-) -> RouteSummary:
-    """Route every record; ``emit`` gets each batch of decision dicts, ``report`` each bad
-    line. Never stops on a bad line."""
-    if agency not in AGENCIES:
-        raise UsageError(f"unknown agency {agency!r} (expected one of {', '.join(AGENCIES)})")
-    with settled_heap():
-        return _route(agency, items, router, received_at, emit, report)
-
-
 @contextlib.contextmanager
 def settled_heap() -> Iterator[None]:
     """Keep the cyclic garbage collector off what already exists while routing.
@@ -234,7 +218,8 @@ def settled_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _route(
+@settled_heap()
+def route_records(
     agency: str,
     items: Iterable[tuple[int, Any]],
     router: Router,
@@ -242,6 +227,10 @@ def _route(
     emit: Callable[[list[dict[str, Any]]], None],
     report: Callable[[Bad], None],
 ) -> RouteSummary:
+    """Route every record; ``emit`` gets each batch of decision dicts, ``report`` each bad
+    line. Never stops on a bad line."""
+    if agency not in AGENCIES:
+        raise UsageError(f"unknown agency {agency!r} (expected one of {', '.join(AGENCIES)})")
     summary = RouteSummary()
     batch: list[dict[str, Any]] = []
     for number, obj in items:

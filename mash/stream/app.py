@@ -101,7 +101,7 @@ def create_app(
     if sender is None:
         producer = WorkerProducer(config.bootstrap)
         app.service(cast(Any, producer))  # started with the app, stopped with it
-        sender = ProducerSender(lambda: producer)
+        sender = ProducerSender(producer)
     out: Sender = sender
 
     feed: RecordFeed | None = None

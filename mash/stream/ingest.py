@@ -87,7 +87,6 @@ class IngestLoop(Service):
         self._sender = sender
         self._ready = ready
         self._consumer: AIOKafkaConsumer | None = None
-        self.steps = 0
 
     async def on_start(self) -> None:
         from aiokafka import AIOKafkaConsumer
@@ -144,7 +143,6 @@ class IngestLoop(Service):
         if out:
             await self._sender.send_all(out)
         await self._commit(positions)
-        self.steps += 1
 
     async def _commit(self, positions: dict[TopicPartition, int]) -> None:
         """Commit after the acks; a rebalance in between only means the batch is read again

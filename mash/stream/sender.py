@@ -38,22 +38,15 @@ class Sender(Protocol):
 class Producer(Protocol):
     """What the sender needs of a producer: queue one message, get a future of its ack."""
 
-    async def send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        partition: int | None,
-        timestamp: float | None,
-        headers: Any,
-    ) -> Awaitable[Any]: ...
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> Awaitable[Any]: ...
 
 
 class ProducerSender:
     """:class:`Sender` over a :class:`Producer` (normally :class:`WorkerProducer`)."""
 
-    def __init__(self, producer: Callable[[], Producer], *, sleep: Callable[[float], Awaitable[
-            None]] = asyncio.sleep) -> None:
+    def __init__(
+        self, producer: Producer, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    ) -> None:
         self._producer = producer
         self._sleep = sleep
         self.resent = 0
@@ -75,15 +68,11 @@ class ProducerSender:
 
     async def _send_once(self, messages: Sequence[Outgoing]) -> list[tuple[Outgoing, str]]:
         """Send each message once; the ones that failed, with the error's type name."""
-        producer = self._producer()
         futures: list[Awaitable[Any] | None] = []
         failed: list[tuple[Outgoing, str]] = []
         for message in messages:
             try:
-                futures.append(
-                    await producer.send(message.topic, message.key, message.value, None, None,
-                                        None)
-                )
+                futures.append(await self._producer.send(message.topic, message.key, message.value))
             except Exception as exc:  # refused before it was queued (buffer, metadata, size)
                 futures.append(None)
                 failed.append((message, type(exc).__name__))
@@ -135,19 +124,9 @@ class WorkerProducer(Service):
             await self._producer.stop()
             self._producer = None
 
-    async def send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        partition: int | None,
-        timestamp: float | None,
-        headers: Any,
-    ) -> Awaitable[Any]:
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> Awaitable[Any]:
         """Queue one message; the returned future resolves with the broker's ack."""
-        await self._ready.wait()  # an agent may start before this service has
+        await self._ready.wait()  # the ingest loop may start before this service has
         if self._producer is None:
             raise RuntimeError("the worker's producer is stopped")
-        return await self._producer.send(
-            topic, value=value, key=key, partition=partition, headers=headers
-        )
+        return await self._producer.send(topic, value=value, key=key)

@@ -22,6 +22,7 @@ from kafka import KafkaConsumer, TopicPartition
 from mash.agencies import ID_FIELDS, to_referral
 from mash.avro.decision import decode_decision
 from mash.avro.registry import Registry
+from mash.chaos.harness import Feed
 from mash.chaos.processes import (  # noqa: F401 (re-exported for the e2e tests)
     MASH,
     POLICE_V2_ONLY,
@@ -37,6 +38,7 @@ from mash.domain.decision import decision_to_dict
 from mash.domain.records import RECORD_KINDS, RecordIndex, record_from_mapping
 from mash.domain.routing import Router
 from mash.errors import InvalidReferral
+from mash.rules import load_rules
 from mash.topics import Topics
 
 # Processes and publishing are shared with ``mash chaos``: see :mod:`mash.chaos.processes`.
@@ -189,6 +191,20 @@ def generated_data(n: int, seed: int) -> tuple[dict[str, list[dict[str, Any]]],
     for kind, row in generate_records(n, seed=seed):
         records[kind].append(row)
     return dict(records), list(generate(n, seed=seed))
+
+
+def generated_feed(bootstrap: str, topics: Topics, registry: Registry, n: int, seed: int,
+                   chunk: int, pause_s: float) -> tuple[Expected, Feed]:
+    """``n`` generated referrals ready to publish paced (not started), what the offline router
+    decides for them, and their people's records already on the record topics."""
+    records, referrals = generated_data(n, seed)
+    publisher = Publisher(bootstrap)
+    publisher.send(record_messages(registry, topics, records))
+    publisher.close()
+    messages = [referral_message(registry, topics, agency, obj, i)
+                for i, (agency, obj) in enumerate(referrals)]
+    feed = Feed(bootstrap, messages, chunk=chunk, pause_s=pause_s)
+    return offline_decisions(load_rules(), records, referrals), feed
 
 
 def read_decision_log_count(path: Path, decisions: Iterable[Mapping[str, Any]]) -> int:

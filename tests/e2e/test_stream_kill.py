@@ -18,21 +18,15 @@ from pathlib import Path
 import pytest
 from stream_harness import (
     DecisionsSeen,
-    Publisher,
-    generated_data,
-    offline_decisions,
+    generated_feed,
     read_all,
     read_decision_log_count,
-    record_messages,
-    referral_message,
     same_decision,
     workers,
 )
 
 from mash.avro.decision import decode_decision
 from mash.avro.registry import Registry
-from mash.chaos.harness import Feed
-from mash.rules import load_rules
 from mash.topics import Topics
 
 pytestmark = pytest.mark.timeout(420)
@@ -46,17 +40,9 @@ def test_a_killed_worker_loses_nothing_and_the_log_holds_each_decision_once(
     kafka_bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
     registry = Registry.default()
-    records, referrals = generated_data(REFERRALS, seed=21)
-    expected = offline_decisions(load_rules(), records, referrals)
-    messages = [referral_message(registry, topics, agency, obj, i)
-                for i, (agency, obj) in enumerate(referrals)]
-
-    publisher = Publisher(kafka_bootstrap)
-    publisher.send(record_messages(registry, topics, records))
-    publisher.flush()
-
+    expected, flowing = generated_feed(kafka_bootstrap, topics, registry, REFERRALS, 21,
+                                       CHUNK, PAUSE_S)
     seen = DecisionsSeen(kafka_bootstrap, topics, registry)
-    flowing = Feed(kafka_bootstrap, messages, chunk=CHUNK, pause_s=PAUSE_S)
     with workers(kafka_bootstrap, topics, tmp_path) as pool:
         first = pool.start("w1")
         flowing.start()
@@ -71,11 +57,10 @@ def test_a_killed_worker_loses_nothing_and_the_log_holds_each_decision_once(
         second = pool.start("w2")
         seen.wait_for(expected.ids, timeout_s=240, alive=second.alive)
         flowing.join()
-        assert len(flowing.acked) == len(messages), flowing.failed
+        assert len(flowing.acked) == len(flowing.messages), flowing.failed
         time.sleep(2)  # let a last re-published copy arrive before counting
         seen.read()
         assert second.stop() == 0
-    publisher.close()
     seen.close()
 
     # (1) nothing lost, nothing unexpected

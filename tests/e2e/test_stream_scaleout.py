@@ -10,19 +10,13 @@ from pathlib import Path
 import pytest
 from stream_harness import (
     DecisionsSeen,
-    Publisher,
-    generated_data,
-    offline_decisions,
+    generated_feed,
     read_decision_log_count,
-    record_messages,
-    referral_message,
     same_decision,
     workers,
 )
 
 from mash.avro.registry import Registry
-from mash.chaos.harness import Feed
-from mash.rules import load_rules
 from mash.topics import Topics
 
 pytestmark = pytest.mark.timeout(420)
@@ -44,17 +38,9 @@ def test_two_workers_share_the_work_and_one_leaving_loses_nothing(
     kafka_bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
     registry = Registry.default()
-    records, referrals = generated_data(REFERRALS, seed=33)
-    expected = offline_decisions(load_rules(), records, referrals)
-    messages = [referral_message(registry, topics, agency, obj, i)
-                for i, (agency, obj) in enumerate(referrals)]
-
-    publisher = Publisher(kafka_bootstrap)
-    publisher.send(record_messages(registry, topics, records))
-    publisher.flush()
-
+    expected, flowing = generated_feed(kafka_bootstrap, topics, registry, REFERRALS, 33,
+                                       CHUNK, PAUSE_S)
     seen = DecisionsSeen(kafka_bootstrap, topics, registry)
-    flowing = Feed(kafka_bootstrap, messages, chunk=CHUNK, pause_s=PAUSE_S)
     with workers(kafka_bootstrap, topics, tmp_path) as pool:
         staying = pool.start("w1")
         leaving = pool.start("w2")
@@ -68,18 +54,17 @@ def test_two_workers_share_the_work_and_one_leaving_loses_nothing(
 
         seen.wait_for(expected.ids, timeout_s=240, alive=staying.alive)
         flowing.join()
-        assert len(flowing.acked) == len(messages), flowing.failed
+        assert len(flowing.acked) == len(flowing.messages), flowing.failed
         time.sleep(2)
         seen.read()
         assert staying.stop() == 0
-    publisher.close()
     seen.close()
 
     # both workers did part of the work
     by_leaving, by_staying = routed_by(leaving.text()), routed_by(staying.text())
     assert by_leaving > 0
     assert by_staying > 0
-    assert by_leaving + by_staying >= len(referrals) - len(expected.invalid)
+    assert by_leaving + by_staying >= len(flowing.messages) - len(expected.invalid)
 
     assert seen.by_id.keys() == expected.ids
     for decision_id, events in seen.by_id.items():

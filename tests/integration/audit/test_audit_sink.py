@@ -166,6 +166,33 @@ def assert_read_to_end(log: DecisionLog, topic: str, bootstrap: str) -> None:
     assert {p: stored.get(p, 0) for p in ends} == ends, stored
 
 
+def send_staff_events(bootstrap: str, topic: str, events: list[bytes]) -> None:
+    """Publish to partition 0, in this order: the offsets the assertions name are 0, 1, ..."""
+    send = producer(bootstrap)
+    for value in events:
+        send.send(topic, key=b"staff", value=value, partition=0)
+    send.flush()
+    send.close()
+
+
+def send_decision(send: KafkaProducer, topic: str, decision: dict[str, Any]) -> None:
+    """Queue one decision event as the worker sends it (keyed by its id)."""
+    send.send(topic, key=decision["decision_id"].encode(), value=encode_decision(decision))
+
+
+def publish_decisions(bootstrap: str, topic: str, decisions: list[dict[str, Any]]) -> None:
+    send = producer(bootstrap)
+    for d in decisions:
+        send_decision(send, topic, d)
+    send.flush()
+    send.close()
+
+
+def stored_offsets(db_url: str, topic: str) -> dict[int, int]:
+    with open_log(db_url) as log:
+        return log.committed_offsets(topic)
+
+
 def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
     db_url: str,
     kafka_bootstrap: str,
@@ -200,7 +227,7 @@ def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
     )  # no reason
     send.flush()
     for d in decisions + decisions[:25]:  # the last 25 replayed, as a restarted worker would
-        send.send(topics.decisions, key=d["decision_id"].encode(), value=encode_decision(d))
+        send_decision(send, topics.decisions, d)
     garbage = [b"", b"not avro", b"\x00\x00\x00\x02\x59\x01", bytes(range(40))]
     for payload in garbage:
         send.send(topics.decisions, key=b"junk", value=payload)
@@ -234,28 +261,6 @@ def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
     assert len(from_overrides) == 1 and "needs a route and a reason" in from_overrides[0]["reason"]
     assert all(letter["reason"] for letter in letters)
     assert "Sibling disclosed" not in sink.output()  # logs carry ids, never content
-
-
-def send_staff_events(bootstrap: str, topic: str, events: list[bytes]) -> None:
-    """Publish to partition 0, in this order: the offsets the assertions name are 0, 1, ..."""
-    send = producer(bootstrap)
-    for value in events:
-        send.send(topic, key=b"staff", value=value, partition=0)
-    send.flush()
-    send.close()
-
-
-def publish_decisions(bootstrap: str, topic: str, decisions: list[dict[str, Any]]) -> None:
-    send = producer(bootstrap)
-    for d in decisions:
-        send.send(topic, key=d["decision_id"].encode(), value=encode_decision(d))
-    send.flush()
-    send.close()
-
-
-def stored_offsets(db_url: str, topic: str) -> dict[int, int]:
-    with open_log(db_url) as log:
-        return log.committed_offsets(topic)
 
 
 def test_staff_events_read_before_their_decisions_are_logged_after_them(
@@ -386,13 +391,10 @@ def test_sink_killed_at_random_points_loses_and_duplicates_nothing(
         send = producer(kafka_bootstrap)
         for start in range(0, total, 100):
             for i in range(start, start + 100):
-                d = make_decision(i)
-                send.send(topics.decisions, key=d["decision_id"].encode(), value=encode_decision(d))
+                send_decision(send, topics.decisions, make_decision(i))
             if start % 700 == 0:  # a worker replaying an earlier stretch
                 for i in range(max(0, start - 150), start):
-                    d = make_decision(i)
-                    send.send(topics.decisions, key=d["decision_id"].encode(),
-                              value=encode_decision(d))  # fmt: skip
+                    send_decision(send, topics.decisions, make_decision(i))
             send.flush()
             time.sleep(0.15)
         send.close()
@@ -434,8 +436,7 @@ def test_sink_waits_out_a_database_outage(
 
     def publish(ids: range) -> None:
         for i in ids:
-            d = make_decision(i)
-            send.send(topics.decisions, key=d["decision_id"].encode(), value=encode_decision(d))
+            send_decision(send, topics.decisions, make_decision(i))
         send.flush()
 
     sink = sink_for(through_proxy)

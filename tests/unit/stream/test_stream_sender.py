@@ -24,9 +24,7 @@ class FlakyProducer:
         self.attempts: Counter[bytes] = Counter()
         self.acknowledged: list[bytes] = []
 
-    async def send(self, topic: str, key: bytes | None, value: bytes | None,
-                   partition: int | None, timestamp: float | None, headers: Any) -> Any:
-        assert value is not None
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> Any:
         self.attempts[value] += 1
         if self.attempts[value] < self.refuse.get(value, 0):
             raise RuntimeError("buffer full")
@@ -45,7 +43,7 @@ async def no_sleep(_: float) -> None:
 
 async def test_every_message_is_acknowledged_before_send_all_returns() -> None:
     producer = FlakyProducer(refuse={b"b": 3}, lose={b"c": 2})
-    sender = ProducerSender(lambda: producer, sleep=no_sleep)
+    sender = ProducerSender(producer, sleep=no_sleep)
     messages = [Outgoing("t", b"k", value) for value in (b"a", b"b", b"c")]
 
     await sender.send_all(messages)
@@ -57,7 +55,7 @@ async def test_every_message_is_acknowledged_before_send_all_returns() -> None:
 
 async def test_nothing_to_send_sends_nothing() -> None:
     producer = FlakyProducer({}, {})
-    await ProducerSender(lambda: producer, sleep=no_sleep).send_all([])
+    await ProducerSender(producer, sleep=no_sleep).send_all([])
     assert producer.attempts == Counter()
 
 
@@ -68,7 +66,7 @@ async def test_the_sender_backs_off_between_attempts() -> None:
         waits.append(seconds)
 
     producer = FlakyProducer(refuse={b"x": 5}, lose={})
-    await ProducerSender(lambda: producer, sleep=record).send_all([Outgoing("t", None, b"x")])
+    await ProducerSender(producer, sleep=record).send_all([Outgoing("t", None, b"x")])
     assert waits == sorted(waits)
     assert len(waits) == 4
     assert waits[-1] > waits[0]
