@@ -8,7 +8,6 @@ here is killed at the end of its test.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from datafiles import VIGNETTES, read_jsonl
 from kafka import KafkaConsumer, TopicPartition
 
 from mash.agencies import ID_FIELDS, to_referral
@@ -42,7 +42,6 @@ from mash.rules import load_rules
 from mash.topics import Topics
 
 # Processes and publishing are shared with ``mash chaos``: see :mod:`mash.chaos.processes`.
-VIGNETTES = Path(__file__).resolve().parents[3] / "shared" / "data" / "vignettes"
 
 
 # --------------------------------------------------------------------------- the oracle
@@ -165,21 +164,17 @@ def same_decision(stream: Mapping[str, Any], offline: Mapping[str, Any]) -> list
 # --------------------------------------------------------------------------- data
 
 
-def jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def vignette_data() -> tuple[dict[str, list[dict[str, Any]]], list[tuple[str, dict[str, Any]]],
                              list[dict[str, Any]]]:
     """The public vignettes: records by kind, referrals in file order, expected lines."""
     records: dict[str, list[dict[str, Any]]] = {
-        kind: jsonl(VIGNETTES / "records" / f"{kind}.jsonl")
+        kind: read_jsonl(VIGNETTES / "records" / f"{kind}.jsonl")
         for kind in RECORD_KINDS
         if (VIGNETTES / "records" / f"{kind}.jsonl").exists()
     }
     referrals = [(agency, obj) for agency in ("police", "health", "council")
-                 for obj in jsonl(VIGNETTES / f"{agency}.jsonl")]
-    return records, referrals, jsonl(VIGNETTES / "expected.jsonl")
+                 for obj in read_jsonl(VIGNETTES / f"{agency}.jsonl")]
+    return records, referrals, read_jsonl(VIGNETTES / "expected.jsonl")
 
 
 def generated_data(n: int, seed: int) -> tuple[dict[str, list[dict[str, Any]]],

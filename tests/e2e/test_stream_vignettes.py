@@ -2,9 +2,7 @@
 police schema versions, both wire framings), a real ``mash worker``, and every child's decision
 read back from mash.decisions and from its route's queue.
 
-The vignettes come from ../shared/data/vignettes when it exists (the test never skips then);
-otherwise a synthetic set from ``mash.generate`` stands in, checked against the offline router
-only (it has no expected routes).
+The vignettes are the repository's copy (``tests/data/vignettes``), so the test never skips.
 """
 
 from __future__ import annotations
@@ -13,10 +11,8 @@ from pathlib import Path
 
 import pytest
 from stream_harness import (
-    VIGNETTES,
     DecisionsSeen,
     Publisher,
-    generated_data,
     offline_decisions,
     read_all,
     record_messages,
@@ -38,11 +34,7 @@ def test_every_vignette_child_is_decided_and_queued_as_the_guidance_expects(
     kafka_bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
     registry = Registry.default()
-    if VIGNETTES.is_dir():
-        records, referrals, expected_lines = vignette_data()
-    else:
-        records, referrals = generated_data(40, seed=5)
-        expected_lines = []
+    records, referrals, expected_lines = vignette_data()
     expected = offline_decisions(load_rules(), records, referrals)
     assert expected.decisions, "no referral in the data set is routable"
 

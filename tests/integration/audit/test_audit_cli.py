@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from datafiles import VIGNETTES
 
 from mash.audit import queries
 from mash.audit.chain import GENESIS, chain_hash, entry_leaf
@@ -22,7 +23,6 @@ from mash.audit.entries import OverrideEvent, override_entry
 from mash.audit.store import open_log
 
 MakeDecision = Callable[..., dict[str, Any]]
-VIGNETTES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "vignettes"
 
 
 def mash(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -188,7 +188,6 @@ def route_vignettes() -> list[dict[str, Any]]:
     return decisions
 
 
-@pytest.mark.skipif(not VIGNETTES.exists(), reason="../shared/data/vignettes is not present")
 def test_show_explains_every_vignette_decision_to_a_social_worker(
     db_url: str, tmp_path: Path
 ) -> None:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
+from datafiles import VIGNETTES
 
 from connectors.kafka import Message, consume
 from mash.avro import Registry
@@ -17,7 +17,6 @@ from mash.topics import Topics
 
 REGISTRY = Registry.default()
 MASH = str(Path(sys.executable).with_name("mash"))
-VIGNETTES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "vignettes"
 
 
 def _mash(bootstrap: str, topics: Topics, *args: str) -> subprocess.CompletedProcess[str]:
@@ -171,8 +170,6 @@ FILES = [
 def test_the_public_vignettes_load_unchanged(
     kafka_bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
-    if not VIGNETTES.is_dir():
-        pytest.skip(f"no vignettes at {VIGNETTES} (the project runs without ../shared)")
     for command, name, relative in FILES:
         path = VIGNETTES / relative
         lines = [line for line in path.read_text().splitlines() if line.strip()]

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from datafiles import VIGNETTES
 
 from mash.cli import main
 from mash.rules import DEFAULT_RULES
-
-REPO = Path(__file__).resolve().parents[3]
-VIGNETTES = Path(os.environ.get("MASH_VIGNETTES", REPO.parent / "shared/data/vignettes"))
 
 
 def run(
@@ -34,8 +31,6 @@ def run(
 @pytest.fixture
 def logged(tmp_path: Path, capsys: Any, monkeypatch: Any) -> str:
     """Every vignette routed with --db into a fresh SQLite log; returns the URL."""
-    if not VIGNETTES.is_dir():
-        pytest.skip(f"no vignettes at {VIGNETTES}")
     url = f"sqlite:///{tmp_path / 'log.db'}"
     for agency in ("police", "health", "council"):
         code, _, err = run(

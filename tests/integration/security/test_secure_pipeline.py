@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from datafiles import VIGNETTES
 from kafka import KafkaConsumer
 from secure_harness import SecureBroker
 
@@ -33,7 +34,6 @@ from mash.avro.registry import Registry
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(420)]
 
 MASH = Path(sys.executable).with_name("mash")
-VIGNETTES = Path(__file__).resolve().parents[4] / "shared" / "data" / "vignettes"
 AGENCIES = ("police", "health", "council")
 RECORD_OWNERS = {"social-care": "council", "early-help": "council", "police": "police",
                  "health": "health"}
@@ -153,7 +153,7 @@ def stop(process: subprocess.Popen[bytes]) -> int:
 
 
 def data_set(kind: str, tmp_path: Path) -> Path:
-    if kind == "vignettes" and VIGNETTES.is_dir():
+    if kind == "vignettes":
         return VIGNETTES
     out = tmp_path / "generated"
     seed = "5" if kind == "vignettes" else "11"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from datafiles import VIGNETTES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +16,6 @@ from mash.domain.decision import input_digest
 from mash.errors import InvalidReferral
 
 RECEIVED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-VIGNETTES = Path(__file__).resolve().parents[4] / "shared" / "data" / "vignettes"
 PERSONAL = "Zebedee-Quinton"  # planted in every name field; must never reach a message
 
 
@@ -130,8 +129,6 @@ def test_fuzzed_records_either_map_or_raise_invalid_referral_without_personal_da
 
 
 def _vignettes() -> list[tuple[str, dict[str, Any]]]:
-    if not VIGNETTES.is_dir():
-        return []
     return [
         (agency, json.loads(line))
         for agency in AGENCIES
@@ -140,7 +137,6 @@ def _vignettes() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-@pytest.mark.skipif(not VIGNETTES.is_dir(), reason="shared vignettes are not checked out")
 @pytest.mark.parametrize("wire", ["confluent", "single-object"])
 def test_vignettes_read_alike_from_json_and_from_every_avro_version(wire: str) -> None:
     from mash.avro import Registry

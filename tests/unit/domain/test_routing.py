@@ -8,10 +8,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from datafiles import VIGNETTES
 
 from mash.agencies import AGENCIES, to_referral
 from mash.domain.clocks import FixedClock, WorkingCalendar, deadline_for
@@ -32,7 +32,6 @@ from mash.rules import load_rules
 RECEIVED = datetime(2026, 11, 24, 10, tzinfo=UTC)  # a Tuesday
 DECIDED = RECEIVED + timedelta(seconds=2)
 CALENDAR = WorkingCalendar()
-VIGNETTES = Path(__file__).resolve().parents[4] / "shared" / "data" / "vignettes"
 RANK = {"universal": 0, "caf": 1, "assessment": 2, "s47": 3}
 
 
@@ -294,7 +293,6 @@ def expected_vignettes() -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-@pytest.mark.skipif(not VIGNETTES.is_dir(), reason="shared vignettes are not checked out")
 def test_every_vignette_child_is_routed_to_an_acceptable_route(default_rules: Any) -> None:
     index, report = load_records_dir(VIGNETTES / "records")
     assert not report.missing and not report.errors
@@ -313,7 +311,6 @@ def test_every_vignette_child_is_routed_to_an_acceptable_route(default_rules: An
     assert wrong == {}
 
 
-@pytest.mark.skipif(not VIGNETTES.is_dir(), reason="shared vignettes are not checked out")
 @pytest.mark.parametrize("missing", RECORD_KINDS)
 def test_an_unavailable_check_never_lowers_a_vignettes_route(
     default_rules: Any, missing: RecordKind

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from random import Random
 
-import pytest
+from datafiles import VIGNETTES
 
 from mash.generate.identifiers import (
     NhsNumbers,
@@ -17,8 +16,6 @@ from mash.generate.identifiers import (
     make_upn,
     nhs_check_digit,
 )
-
-VIGNETTES = Path(__file__).resolve().parents[4] / "shared" / "data" / "vignettes"
 
 
 def test_check_digit_of_the_nhs_published_example() -> None:
@@ -40,7 +37,6 @@ def test_malformed_numbers_are_invalid() -> None:
     assert not is_valid_nhs_number("999000100X")
 
 
-@pytest.mark.skipif(not VIGNETTES.exists(), reason="../shared is not present on this machine")
 def test_validator_agrees_with_the_vignettes_hand_made_numbers() -> None:
     numbers = []
     for line in (VIGNETTES / "health.jsonl").read_text().splitlines():

@@ -1,35 +1,26 @@
-"""The public vignettes (``../shared/data/vignettes``), routed through the real agency mappings,
-record index and router. Tests that need them skip only when the directory does not exist."""
+"""The public vignettes (``tests/data/vignettes``), routed through the real agency mappings,
+record index and router."""
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from datafiles import VIGNETTES, read_jsonl
 
 from mash.agencies import to_referral
 from mash.domain.records import RECORD_KINDS, RecordIndex
 from mash.domain.referral import Referral
 
-REPO = Path(__file__).resolve().parents[3]
-VIGNETTES = Path(os.environ.get("MASH_VIGNETTES", REPO.parent / "shared/data/vignettes"))
 RECEIVED = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 AGENCIES = ("police", "health", "council")
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 @pytest.fixture(scope="session")
 def vignettes() -> Path:
-    if not VIGNETTES.is_dir():
-        pytest.skip(f"no vignettes at {VIGNETTES}")
     return VIGNETTES
 
 
