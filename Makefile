@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 MASH := $(BIN)/mash
 STAMP := $(VENV)/.installed
+SOURCES := mash connectors tests
 
-.PHONY: install demo test lint typecheck broker-start broker-stop clean
+.PHONY: install demo test test-unit check lint format typecheck broker-start broker-stop clean
 
 install: $(STAMP)
 
@@ -23,8 +24,23 @@ demo: install
 test: install
 	$(BIN)/pytest -q
 
+# The domain, codecs, rules, audit and hub without a broker: about a minute and a half.
+test-unit: install
+	$(BIN)/pytest -q tests/unit
+
+# What CI runs first and the pre-commit hooks run on every commit: lint, format, types.
+check: lint typecheck
+
 lint: install
-	$(BIN)/ruff check mash connectors tests
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+
+format: install
+	$(BIN)/ruff check --fix $(SOURCES)
+	$(BIN)/ruff format $(SOURCES)
+
+# mypy over the whole package; mash.domain and mash.audit in strict mode (pyproject.toml).
+typecheck: install
 	$(BIN)/mypy mash connectors
 
 broker-start: install

@@ -78,10 +78,12 @@ class ClientSecurity:
             _read_secret(password_file) if password_file else None
         )
         return cls(
-            protocol=(setting("MASH_SECURITY_PROTOCOL") or base.get("security_protocol")
-                      or "PLAINTEXT").upper(),
-            mechanism=(setting("MASH_SASL_MECHANISM") or base.get("sasl_mechanism")
-                       or DEFAULT_MECHANISM).upper(),
+            protocol=(
+                setting("MASH_SECURITY_PROTOCOL") or base.get("security_protocol") or "PLAINTEXT"
+            ).upper(),
+            mechanism=(
+                setting("MASH_SASL_MECHANISM") or base.get("sasl_mechanism") or DEFAULT_MECHANISM
+            ).upper(),
             username=setting("MASH_SASL_USERNAME") or base.get("username"),
             password=password or base.get("password"),
             cafile=setting("MASH_SSL_CAFILE") or base.get("ssl_cafile"),

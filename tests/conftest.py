@@ -124,5 +124,9 @@ def postgres_url() -> str:
     """SQLAlchemy URL of a PostgreSQL database for the tests (``MASH_TEST_POSTGRES_URL``)."""
     url = os.environ.get("MASH_TEST_POSTGRES_URL")
     if not url:
-        _unavailable("MASH_TEST_POSTGRES_URL is not set", REQUIRE_POSTGRES)
+        _unavailable(
+            "PostgreSQL tests need MASH_TEST_POSTGRES_URL=postgresql+psycopg://USER:PASS@HOST/DB"
+            " (.ci/run sets one up)",
+            REQUIRE_POSTGRES,
+        )
     return url

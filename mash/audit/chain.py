@@ -45,9 +45,16 @@ def fast_entry_leaf(seq: int, created_at: str, body: bytes) -> bytes:
     Keys in sorted order are created_at, decision, seq; tests pin this to ``entry_leaf``.
     """
     return b"".join(
-        (b'{"created_at":', canonical_json(created_at), b',"decision":', body,
-         b',"seq":', str(seq).encode(), b"}")
-    )  # fmt: skip
+        (
+            b'{"created_at":',
+            canonical_json(created_at),
+            b',"decision":',
+            body,
+            b',"seq":',
+            str(seq).encode(),
+            b"}",
+        )
+    )
 
 
 def access_leaf(seq: int, at: str, who: str, action: str, detail: Mapping[str, Any]) -> bytes:

@@ -57,10 +57,15 @@ class Checkpoint:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"format": FORMAT, **asdict(self.head), "key_id": self.key_id,
-             "public_key": self.public_key, "signature": self.signature},
+            {
+                "format": FORMAT,
+                **asdict(self.head),
+                "key_id": self.key_id,
+                "public_key": self.public_key,
+                "signature": self.signature,
+            },
             indent=2,
-        )  # fmt: skip
+        )
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:

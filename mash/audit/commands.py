@@ -89,9 +89,13 @@ def _progress(total: int, label: str) -> Any:
 
     def wrap(rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         return track(
-            rows, total=total, description=label, console=console,
-            transient=True, disable=not console.is_terminal,
-        )  # fmt: skip
+            rows,
+            total=total,
+            description=label,
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
 
     return wrap
 
@@ -106,8 +110,10 @@ def _print_report(report: VerifyReport) -> None:
         checked = "the Merkle root and the checkpoint" if report.checkpoint else "the Merkle root"
         typer.echo(f"OK: every entry, both chains and {checked} hold.")
         if report.checkpoint is None:
-            typer.echo("(no --checkpoint given: a truncation or rollback of the whole log is "
-                       "only detected against a checkpoint kept outside the database)")  # fmt: skip
+            typer.echo(
+                "(no --checkpoint given: a truncation or rollback of the whole log is "
+                "only detected against a checkpoint kept outside the database)"
+            )
         return
     typer.echo(f"FAILED: {report.problem_count} problem(s). First: {report.first}", err=True)
     for problem in report.problems[1:]:

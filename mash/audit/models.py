@@ -22,7 +22,7 @@ HASH_HEX = 64
 class LogEntry(SQLModel, table=True):
     """One decision or override, sealed in the chain at position ``seq`` (1, 2, 3, ...)."""
 
-    __tablename__ = "decision_log"  # type: ignore[assignment]
+    __tablename__ = "decision_log"
 
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     decision_id: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
@@ -56,7 +56,7 @@ class LogEntry(SQLModel, table=True):
 class SinkOffset(SQLModel, table=True):
     """Next Kafka offset to read per topic partition, committed with the entries it covers."""
 
-    __tablename__ = "sink_offsets"  # type: ignore[assignment]
+    __tablename__ = "sink_offsets"
 
     topic: str = Field(sa_column=Column(String(255), primary_key=True))
     partition: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
@@ -66,7 +66,7 @@ class SinkOffset(SQLModel, table=True):
 class AccessEntry(SQLModel, table=True):
     """One read of the log (who, what, when), chained like the decisions."""
 
-    __tablename__ = "access_log"  # type: ignore[assignment]
+    __tablename__ = "access_log"
 
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     who: str = Field(sa_column=Column(String(200), nullable=False))

@@ -135,7 +135,7 @@ def deadletter_record(message: Any, stage: str, reason: str) -> dict[str, Any]:
         "reason": reason,
         "failed_at": datetime.now(UTC),
         "worker": f"mash-sink@{socket.gethostname()}/{os.getpid()}",
-    }  # fmt: skip
+    }
 
 
 class Sink:
@@ -422,9 +422,12 @@ class Sink:
                     self.producer.send(self.config.topics.deadletter, key=message.key, value=value)
                 )
                 log.warning(
-                    "dead-lettered %s/%d@%d: %s", message.topic, message.partition,
-                    message.offset, reason,
-                )  # fmt: skip
+                    "dead-lettered %s/%d@%d: %s",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    reason,
+                )
             self.producer.flush()
             for future in futures:
                 future.get(timeout=30)

@@ -142,8 +142,10 @@ def _chain_problems(row: Mapping[str, Any], leaf: bytes, previous: bytes, seq: i
     problems = []
     prev = _hex(row.get("prev_hash"))
     if prev != previous:
-        problems.append(f"does not chain to entry {seq - 1}: an entry before it was changed, "
-                        "removed or inserted")  # fmt: skip
+        problems.append(
+            f"does not chain to entry {seq - 1}: an entry before it was changed, "
+            "removed or inserted"
+        )
     stored = _hex(row.get("entry_hash"))
     if stored is None or stored != chain_hash(prev or previous, leaf):
         problems.append("its hash does not match its content (the entry was changed)")
@@ -161,8 +163,11 @@ def check_decisions(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
         decision, problems = _parse_body(row)
         decision_id = str(row.get("decision_id") or (decision or {}).get("decision_id") or "")
         if seq != expected:
-            problems.insert(0, f"found where entry {expected} was expected: an entry is "
-                               "missing, inserted or out of order")  # fmt: skip
+            problems.insert(
+                0,
+                f"found where entry {expected} was expected: an entry is "
+                "missing, inserted or out of order",
+            )
         if decision is not None:
             problems += _column_problems(row, decision)
         leaf = _leaf_of(row, decision)
@@ -184,8 +189,9 @@ def _access_leaf(row: Mapping[str, Any]) -> tuple[bytes, list[str]]:
         return str(row.get("detail")).encode(), ["the recorded detail is not JSON (edited)"]
     at = row.get("at")
     at_text = format_instant(_utc(at)) if isinstance(at, datetime) else ""
-    leaf = access_leaf(int(row.get("seq") or 0), at_text, str(row.get("who")),
-                       str(row.get("action")), detail)  # fmt: skip
+    leaf = access_leaf(
+        int(row.get("seq") or 0), at_text, str(row.get("who")), str(row.get("action")), detail
+    )
     return leaf, []
 
 
@@ -199,8 +205,11 @@ def check_access(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
         last_seq = seq if isinstance(seq, int) else expected
         leaf, problems = _access_leaf(row)
         if seq != expected:
-            problems.insert(0, f"found where record {expected} was expected: a record is "
-                               "missing, inserted or out of order")  # fmt: skip
+            problems.insert(
+                0,
+                f"found where record {expected} was expected: a record is "
+                "missing, inserted or out of order",
+            )
         problems += _chain_problems(row, leaf, previous, expected)
         for message in problems:
             scan.add(Problem("access log", int(seq or 0), None, message))
@@ -213,17 +222,21 @@ def check_access(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
 
 def _tree_problems(head: TreeHead, decisions: ChainScan, root: bytes) -> list[str]:
     if head.tree_size > decisions.size:
-        return [f"the log has {decisions.size} entries but the checkpoint signed "
-                f"{head.tree_size}: entries were removed (truncation or rollback)"]  # fmt: skip
+        return [
+            f"the log has {decisions.size} entries but the checkpoint signed "
+            f"{head.tree_size}: entries were removed (truncation or rollback)"
+        ]
     signed_root = _hex(head.root_hash)
     proof = merkle.consistency_proof(decisions.leaf_hashes, head.tree_size)
     consistent = signed_root is not None and merkle.verify_consistency(
         head.tree_size, decisions.size, signed_root, root, proof
     )
     if not consistent:
-        return [f"the log no longer contains the tree of {head.tree_size} entries signed at "
-                f"{head.timestamp}: an entry up to position {head.tree_size} was changed, "
-                "removed, inserted or reordered"]  # fmt: skip
+        return [
+            f"the log no longer contains the tree of {head.tree_size} entries signed at "
+            f"{head.timestamp}: an entry up to position {head.tree_size} was changed, "
+            "removed, inserted or reordered"
+        ]
     if head.tree_size and decisions.entry_hashes[head.tree_size - 1].hex() != head.head_hash:
         return [f"the chain hash of entry {head.tree_size} differs from the signed one"]
     return []
@@ -231,8 +244,10 @@ def _tree_problems(head: TreeHead, decisions: ChainScan, root: bytes) -> list[st
 
 def _access_problems(head: TreeHead, access: ChainScan) -> list[str]:
     if head.access_size > access.size:
-        return [f"the access log has {access.size} records but the checkpoint signed "
-                f"{head.access_size}: records of who read the log were removed"]  # fmt: skip
+        return [
+            f"the access log has {access.size} records but the checkpoint signed "
+            f"{head.access_size}: records of who read the log were removed"
+        ]
     at = access.entry_hashes[head.access_size - 1] if head.access_size else GENESIS
     if at.hex() != head.access_head:
         return [f"the access log up to record {head.access_size} differs from the signed one"]

@@ -50,8 +50,10 @@ def _plain(value: Any) -> Any:
     shape = _fields_of(type(value))
     if shape is not None:
         names, values = shape
-        return {name: item if type(item) in _AS_IS else _plain(item)
-                for name, item in zip(names, values(value), strict=True)}
+        return {
+            name: item if type(item) in _AS_IS else _plain(item)
+            for name, item in zip(names, values(value), strict=True)
+        }
     if isinstance(value, frozenset | set):
         return sorted(value)
     if isinstance(value, tuple | list):

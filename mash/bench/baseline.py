@@ -24,8 +24,10 @@ def baseline_scenario(config: BenchConfig, data: Dataset, tracker: Tracker) -> O
     count = config.sizes.baseline
     source, target = passthrough_topics(config.prefix)
     create_extra_topics(config.bootstrap, [source, target], config.partitions)
-    messages = [(source, key, value) for _, key, value in
-                itertools.islice(itertools.cycle(data.messages), count)]
+    messages = [
+        (source, key, value)
+        for _, key, value in itertools.islice(itertools.cycle(data.messages), count)
+    ]
     tracker.stage("baseline: fill input topic", count)
     producer = make_producer(config.bootstrap)
     try:
@@ -34,13 +36,19 @@ def baseline_scenario(config: BenchConfig, data: Dataset, tracker: Tracker) -> O
         producer.close()
     tracker.stage("baseline: consume -> produce", count)
     started = time.perf_counter()
-    seconds = pass_through(config.bootstrap, source, target, count, tracker,
-                           timeout_s=120 + count / 500)
+    seconds = pass_through(
+        config.bootstrap, source, target, count, tracker, timeout_s=120 + count / 500
+    )
     elapsed = time.perf_counter() - started
     size = sum(len(value) for _, _, value in messages) / max(1, len(messages))
     return Outcome(
         figures={"baseline_msgs_per_s": round(count / seconds, 1)},
-        detail={"messages": count, "mean_bytes": round(size), "seconds": round(seconds, 3),
-                "with_setup_s": round(elapsed, 3), "partitions": config.partitions,
-                "client": "kafka-python consumer -> producer (acks=all)"},
+        detail={
+            "messages": count,
+            "mean_bytes": round(size),
+            "seconds": round(seconds, 3),
+            "with_setup_s": round(elapsed, 3),
+            "partitions": config.partitions,
+            "client": "kafka-python consumer -> producer (acks=all)",
+        },
     )

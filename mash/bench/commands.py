@@ -37,30 +37,48 @@ class RichTracker:
 
 
 def bench(
-    quick: bool = typer.Option(False, "--quick", help="A short run (under five minutes): "
-                               "2,000 referrals, 20,000 people."),
-    json_file: Path | None = typer.Option(None, "--json", help="Write the figures as JSON to "
-                                          "this file ('-' for stdout)."),
-    referrals: int | None = typer.Option(None, "--referrals", help="Referrals end-to-end and "
-                                         "offline (full 100,000; quick 2,000)."),
-    only: list[str] | None = typer.Option(None, "--only", help="Run only these scenarios "
-                                          "(repeat or comma-separate): baseline, e2e, latency, "
-                                          "route, sink, restart, rss."),
-    people: int | None = typer.Option(None, "--people", help="Record rows when the worker "
-                                      "restarts (full 1,000,000; quick 20,000)."),
-    baseline: int | None = typer.Option(None, "--baseline", help="Messages through the raw "
-                                        "pass-through (full 100,000; quick 10,000)."),
-    latency_s: float | None = typer.Option(None, "--latency-s", help="Seconds of publishing "
-                                           "at the fixed rate (full 30; quick 5)."),
-    rate: int | None = typer.Option(None, "--rate", help="Referrals/s of the latency run "
-                                    "(500)."),
-    sink: int | None = typer.Option(None, "--sink", help="Decisions appended to each decision "
-                                    "log (full 20,000; quick 2,000)."),
+    quick: bool = typer.Option(
+        False, "--quick", help="A short run (under five minutes): 2,000 referrals, 20,000 people."
+    ),
+    json_file: Path | None = typer.Option(
+        None, "--json", help="Write the figures as JSON to this file ('-' for stdout)."
+    ),
+    referrals: int | None = typer.Option(
+        None, "--referrals", help="Referrals end-to-end and offline (full 100,000; quick 2,000)."
+    ),
+    only: list[str] | None = typer.Option(
+        None,
+        "--only",
+        help="Run only these scenarios "
+        "(repeat or comma-separate): baseline, e2e, latency, "
+        "route, sink, restart, rss.",
+    ),
+    people: int | None = typer.Option(
+        None,
+        "--people",
+        help="Record rows when the worker restarts (full 1,000,000; quick 20,000).",
+    ),
+    baseline: int | None = typer.Option(
+        None,
+        "--baseline",
+        help="Messages through the raw pass-through (full 100,000; quick 10,000).",
+    ),
+    latency_s: float | None = typer.Option(
+        None, "--latency-s", help="Seconds of publishing at the fixed rate (full 30; quick 5)."
+    ),
+    rate: int | None = typer.Option(None, "--rate", help="Referrals/s of the latency run (500)."),
+    sink: int | None = typer.Option(
+        None, "--sink", help="Decisions appended to each decision log (full 20,000; quick 2,000)."
+    ),
     workers: int = typer.Option(1, "--workers", help="`mash worker` processes to run."),
-    partitions: int | None = typer.Option(None, "--partitions", help="Partitions per topic "
-                                          "(default: MASH_PARTITIONS)."),
-    postgres_url: str | None = typer.Option(None, "--postgres-url", help="PostgreSQL for the "
-                                            "sink scenario (default: MASH_TEST_POSTGRES_URL)."),
+    partitions: int | None = typer.Option(
+        None, "--partitions", help="Partitions per topic (default: MASH_PARTITIONS)."
+    ),
+    postgres_url: str | None = typer.Option(
+        None,
+        "--postgres-url",
+        help="PostgreSQL for the sink scenario (default: MASH_TEST_POSTGRES_URL).",
+    ),
     seed: int = typer.Option(7, "--seed", help="Seed of the generated data."),
 ) -> None:
     """Benchmark the hub on this machine: raw broker pass-through, end-to-end stream
@@ -83,8 +101,15 @@ def bench(
     config = BenchConfig(
         bootstrap=settings.bootstrap,
         prefix=f"bench-{uuid4().hex[:10]}-",
-        sizes=sizes_for(quick, referrals=referrals, people=people, baseline=baseline,
-                        latency_s=latency_s, rate=rate, sink=sink),
+        sizes=sizes_for(
+            quick,
+            referrals=referrals,
+            people=people,
+            baseline=baseline,
+            latency_s=latency_s,
+            rate=rate,
+            sink=sink,
+        ),
         only=parse_only(only),
         partitions=partitions or settings.partitions,
         workers=workers,
@@ -114,8 +139,12 @@ def _run_with_progress(config: Any) -> dict[str, Any]:
 
     from mash.bench.runner import run_bench
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=_err, transient=True) as progress:
         return run_bench(config, RichTracker(progress))
 
@@ -127,8 +156,10 @@ def _print_table(doc: dict[str, Any]) -> None:
 
     machine = doc["machine"]
     loads = machine.get("load_avg") or ["?"]
-    title = (f"mash bench{' --quick' if doc['run']['quick'] else ''}: {machine['cores']} cores, "
-             f"{machine['memory_gb']} GiB, {machine['cpu_model']}; load at start {loads[0]}")
+    title = (
+        f"mash bench{' --quick' if doc['run']['quick'] else ''}: {machine['cores']} cores, "
+        f"{machine['memory_gb']} GiB, {machine['cpu_model']}; load at start {loads[0]}"
+    )
     table = Table(title=title, title_justify="left")
     for name in ("measure", "figure", "target", "load avg (1 min) before -> after"):
         table.add_column(name)

@@ -50,8 +50,9 @@ class Sizes:
         return max(1, round(self.latency_s * self.rate))
 
 
-FULL: Final = Sizes(referrals=100_000, baseline=100_000, latency_s=30.0, people=1_000_000,
-                    sink=20_000)
+FULL: Final = Sizes(
+    referrals=100_000, baseline=100_000, latency_s=30.0, people=1_000_000, sink=20_000
+)
 QUICK: Final = Sizes(referrals=2_000, baseline=10_000, latency_s=5.0, people=20_000, sink=2_000)
 PROBES: Final = 4
 """Spare referrals kept aside to see a worker start routing (warm-up and restart)."""

@@ -56,8 +56,10 @@ def _referral_message(registry: Registry, agency: str, obj: dict[str, Any]) -> M
 
 def _record_message(registry: Registry, kind: str, row: dict[str, Any]) -> Message:
     subject = f"records.{kind}"
-    return kind, str(row["person_id"]).encode(), registry.encode(
-        subject, registry.from_json(subject, row)
+    return (
+        kind,
+        str(row["person_id"]).encode(),
+        registry.encode(subject, registry.from_json(subject, row)),
     )
 
 

@@ -82,8 +82,9 @@ def partitions_of(consumer: KafkaConsumer, topics: Iterable[str]) -> list[TopicP
     return found
 
 
-def publish(producer: KafkaProducer, messages: Iterable[Outgoing], tracker: Tracker,
-            step: int = 1000) -> int:
+def publish(
+    producer: KafkaProducer, messages: Iterable[Outgoing], tracker: Tracker, step: int = 1000
+) -> int:
     """Send every message, wait until all are acknowledged; how many were sent."""
     sent = 0
     with kafka_errors("publishing failed"):
@@ -97,8 +98,9 @@ def publish(producer: KafkaProducer, messages: Iterable[Outgoing], tracker: Trac
     return sent
 
 
-def publish_at_rate(producer: KafkaProducer, messages: Sequence[Outgoing], rate: float,
-                    tracker: Tracker) -> float:
+def publish_at_rate(
+    producer: KafkaProducer, messages: Sequence[Outgoing], rate: float, tracker: Tracker
+) -> float:
     """Send the messages ``rate`` per second on a fixed schedule (each message's timestamp
     is its send time); returns the achieved rate."""
     started = time.perf_counter()
@@ -130,15 +132,19 @@ class EndOffsets:
     def total(self, topics: Iterable[str] | None = None) -> int:
         """Messages on ``topics`` (default: all of them)."""
         wanted = None if topics is None else set(topics)
-        return sum(offset for tp, offset in self.by_partition().items()
-                   if wanted is None or tp.topic in wanted)
+        return sum(
+            offset
+            for tp, offset in self.by_partition().items()
+            if wanted is None or tp.topic in wanted
+        )
 
     def close(self) -> None:
         self._consumer.close()
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float,
-               alive: Callable[[], bool] = lambda: True) -> bool:
+def wait_until(
+    condition: Callable[[], bool], timeout_s: float, alive: Callable[[], bool] = lambda: True
+) -> bool:
     """Poll ``condition`` every :data:`POLL_S` until true (True), ``timeout_s`` passes or
     ``alive`` turns false (False)."""
     deadline = time.monotonic() + timeout_s
@@ -150,12 +156,14 @@ def wait_until(condition: Callable[[], bool], timeout_s: float,
         time.sleep(POLL_S)
 
 
-def pass_through(bootstrap: str, source: str, target: str, count: int,
-                 tracker: Tracker, timeout_s: float) -> float:
+def pass_through(
+    bootstrap: str, source: str, target: str, count: int, tracker: Tracker, timeout_s: float
+) -> float:
     """Consume ``count`` messages from ``source`` and produce each, bytes untouched, to
     ``target`` (acks=all); seconds from the first poll until the last is acknowledged."""
-    consumer = make_consumer(bootstrap, fetch_max_bytes=16 * 1024 * 1024,
-                             max_partition_fetch_bytes=4 * 1024 * 1024)
+    consumer = make_consumer(
+        bootstrap, fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=4 * 1024 * 1024
+    )
     producer = make_producer(bootstrap)
     try:
         with kafka_errors("pass-through failed"):
@@ -178,13 +186,15 @@ def pass_through(bootstrap: str, source: str, target: str, count: int,
         producer.close()
         consumer.close()
     if forwarded < count:
-        raise BrokerError(f"pass-through moved {forwarded} of {count} messages in "
-                          f"{timeout_s:.0f} s")
+        raise BrokerError(
+            f"pass-through moved {forwarded} of {count} messages in {timeout_s:.0f} s"
+        )
     return elapsed
 
 
-def read_from(bootstrap: str, starts: dict[TopicPartition, int], expected: int,
-              timeout_s: float) -> list[Any]:
+def read_from(
+    bootstrap: str, starts: dict[TopicPartition, int], expected: int, timeout_s: float
+) -> list[Any]:
     """Messages from the given offsets on, until ``expected`` have arrived or the time is up."""
     consumer = make_consumer(bootstrap, fetch_max_bytes=16 * 1024 * 1024)
     out: list[Any] = []

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 from mash.bench.dataset import Dataset
 from mash.bench.machine import pin_to_one_core, restore_affinity
@@ -51,8 +51,9 @@ def _write_inputs(data: Dataset, count: int, directory: Path) -> dict[str, Path]
     return paths
 
 
-def _warm_up(data: Dataset, count: int, directory: Path, router: Any,
-             out: io.TextIOBase) -> dict[str, Any]:
+def _warm_up(
+    data: Dataset, count: int, directory: Path, router: Any, out: TextIO
+) -> dict[str, Any]:
     """Route the first ``count`` referrals once to fill the rule engine's caches; their
     (cold) rate, for the record."""
     from mash.rules.offline import read_input, route_records, writer
@@ -63,8 +64,9 @@ def _warm_up(data: Dataset, count: int, directory: Path, router: Any,
     started = time.perf_counter()
     routed = 0
     for agency, path in paths.items():
-        routed += route_records(agency, read_input(path), router, RECEIVED_AT,
-                                writer(out), lambda _bad: None).referrals  # type: ignore[arg-type]
+        routed += route_records(
+            agency, read_input(path), router, RECEIVED_AT, writer(out), lambda _bad: None
+        ).referrals
     elapsed = time.perf_counter() - started
     return {"referrals": routed, "referrals_per_s": round(routed / elapsed, 1) if elapsed else None}
 
@@ -73,10 +75,10 @@ class _Collect:
     """``mash route``'s JSON Lines writer to /dev/null, keeping the first decisions (for the
     sink scenario) without copying more than that."""
 
-    def __init__(self, out: io.TextIOBase, keep: int) -> None:
+    def __init__(self, out: TextIO, keep: int) -> None:
         from mash.rules.offline import writer
 
-        self._write = writer(out)  # type: ignore[arg-type]
+        self._write = writer(out)
         self._keep = keep
         self.kept: list[dict[str, Any]] = []
 
@@ -87,8 +89,9 @@ class _Collect:
             self.kept += batch[:room]
 
 
-def route_scenario(data: Dataset, count: int, keep: int, tracker: Tracker
-                   ) -> tuple[Outcome, list[dict[str, Any]]]:
+def route_scenario(
+    data: Dataset, count: int, keep: int, tracker: Tracker
+) -> tuple[Outcome, list[dict[str, Any]]]:
     """Offline routing of ``count`` referrals, in process and pinned to one core: the same
     functions ``mash route`` calls (read the file, map, decide, encode each decision as a
     JSON line), output to /dev/null. Also returns up to ``keep`` decision dicts."""
@@ -98,8 +101,10 @@ def route_scenario(data: Dataset, count: int, keep: int, tracker: Tracker
 
     rules = load_rules()
     tracker.stage("offline route (one core)", count)
-    with tempfile.TemporaryDirectory(prefix="mash-bench-") as tmp, \
-            Path(os.devnull).open("w", encoding="utf-8") as devnull:
+    with (
+        tempfile.TemporaryDirectory(prefix="mash-bench-") as tmp,
+        Path(os.devnull).open("w", encoding="utf-8") as devnull,
+    ):
         paths = _write_inputs(data, count, Path(tmp))
         collect = _Collect(devnull, keep)
         router = Router(rules, data.index)
@@ -109,8 +114,9 @@ def route_scenario(data: Dataset, count: int, keep: int, tracker: Tracker
             warm = _warm_up(data, min(count, WARM_UP), Path(tmp), router, devnull)
             started = time.perf_counter()
             for agency, path in paths.items():
-                summary = route_records(agency, read_input(path), router, RECEIVED_AT,
-                                        collect, lambda _bad: None)
+                summary = route_records(
+                    agency, read_input(path), router, RECEIVED_AT, collect, lambda _bad: None
+                )
                 referrals += summary.referrals
                 children += summary.children
                 bad += summary.bad
@@ -122,10 +128,15 @@ def route_scenario(data: Dataset, count: int, keep: int, tracker: Tracker
         "route_referrals_per_s": round(referrals / elapsed, 1),
         "route_children_per_s": round(children / elapsed, 1),
     }
-    detail = {"referrals": referrals, "children": children, "bad": bad,
-              "seconds": round(elapsed, 3), "pinned_to_one_core": pinned is not None,
-              "warm_up": warm,
-              "rule_cache": rules.cache_sizes()}
+    detail = {
+        "referrals": referrals,
+        "children": children,
+        "bad": bad,
+        "seconds": round(elapsed, 3),
+        "pinned_to_one_core": pinned is not None,
+        "warm_up": warm,
+        "rule_cache": rules.cache_sizes(),
+    }
     return Outcome(figures, detail), collect.kept
 
 
@@ -139,7 +150,7 @@ def _append_all(url: str, decisions: Sequence[dict[str, Any]], tracker: Tracker)
     with open_log(url) as log:
         started = time.perf_counter()
         for start in range(0, len(decisions), SINK_BATCH):
-            batch = decisions[start:start + SINK_BATCH]
+            batch = decisions[start : start + SINK_BATCH]
             log.append(batch)
             tracker.advance(len(batch))
         elapsed = time.perf_counter() - started
@@ -168,8 +179,11 @@ def postgres_schema(url: str) -> Iterator[str]:
     try:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        yield make_url(base).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        yield (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
     finally:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
@@ -184,8 +198,9 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def sink_scenario(decisions: Sequence[dict[str, Any]], postgres_url: str | None,
-                  tracker: Tracker) -> Outcome:
+def sink_scenario(
+    decisions: Sequence[dict[str, Any]], postgres_url: str | None, tracker: Tracker
+) -> Outcome:
     """Decisions per second appended to a new SQLite log and, given a URL, PostgreSQL."""
     from mash.bench.runner import FAILED
 
@@ -203,8 +218,9 @@ def sink_scenario(decisions: Sequence[dict[str, Any]], postgres_url: str | None,
     outcome.detail["batch"] = SINK_BATCH
     outcome.detail["sqlite_seconds"] = round(seconds, 3)
     if not postgres_url:
-        outcome.fail("sink_postgres_per_s", "no PostgreSQL: set MASH_TEST_POSTGRES_URL or "
-                     "--postgres-url")
+        outcome.fail(
+            "sink_postgres_per_s", "no PostgreSQL: set MASH_TEST_POSTGRES_URL or --postgres-url"
+        )
         return outcome
     tracker.stage("decision log: PostgreSQL", len(decisions))
     try:

@@ -130,29 +130,69 @@ def table_rows(doc: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
         return text if doc.get(key) is not None else "n/a" if key in reasons else "-"
 
     rows = [
-        ("1 baseline pass-through", figure("baseline_msgs_per_s",
-         _number(doc["baseline_msgs_per_s"], " msg/s")), "", _load(loads, "baseline")),
-        ("2 end-to-end referrals", figure("e2e_referrals_per_s",
-         _number(doc["e2e_referrals_per_s"], "/s")), TARGETS["e2e_referrals_per_s"],
-         _load(loads, "e2e")),
-        ("2 end-to-end children", figure("e2e_children_per_s",
-         _number(doc["e2e_children_per_s"], "/s")), "", _load(loads, "e2e")),
-        ("2 ratio to baseline", figure("ratio", _number(doc["ratio"])), TARGETS["ratio"],
-         _load(loads, "e2e")),
-        ("3 latency p50 / p95 / p99", figure("latency_ms", " / ".join(
-            _number(latency.get(p), " ms") for p in ("p50", "p95", "p99"))),
-         TARGETS["latency_ms.p99"], _load(loads, "latency")),
-        ("4 offline route (1 core)", figure("route_referrals_per_s",
-         _number(doc["route_referrals_per_s"], " referrals/s")),
-         TARGETS["route_referrals_per_s"], _load(loads, "route")),
-        ("5 decision log: SQLite", figure("sink_sqlite_per_s",
-         _number(doc["sink_sqlite_per_s"], " decisions/s")), "", _load(loads, "sink")),
-        ("5 decision log: PostgreSQL", figure("sink_postgres_per_s",
-         _number(doc["sink_postgres_per_s"], " decisions/s")), "", _load(loads, "sink")),
-        ("6 worker restart", figure("restart_s", _number(doc["restart_s"], " s")), "",
-         _load(loads, "restart")),
-        ("7 worker peak RSS", figure("worker_peak_rss_mb",
-         _number(doc["worker_peak_rss_mb"], " MiB")), "", _load(loads, "rss")),
+        (
+            "1 baseline pass-through",
+            figure("baseline_msgs_per_s", _number(doc["baseline_msgs_per_s"], " msg/s")),
+            "",
+            _load(loads, "baseline"),
+        ),
+        (
+            "2 end-to-end referrals",
+            figure("e2e_referrals_per_s", _number(doc["e2e_referrals_per_s"], "/s")),
+            TARGETS["e2e_referrals_per_s"],
+            _load(loads, "e2e"),
+        ),
+        (
+            "2 end-to-end children",
+            figure("e2e_children_per_s", _number(doc["e2e_children_per_s"], "/s")),
+            "",
+            _load(loads, "e2e"),
+        ),
+        (
+            "2 ratio to baseline",
+            figure("ratio", _number(doc["ratio"])),
+            TARGETS["ratio"],
+            _load(loads, "e2e"),
+        ),
+        (
+            "3 latency p50 / p95 / p99",
+            figure(
+                "latency_ms",
+                " / ".join(_number(latency.get(p), " ms") for p in ("p50", "p95", "p99")),
+            ),
+            TARGETS["latency_ms.p99"],
+            _load(loads, "latency"),
+        ),
+        (
+            "4 offline route (1 core)",
+            figure("route_referrals_per_s", _number(doc["route_referrals_per_s"], " referrals/s")),
+            TARGETS["route_referrals_per_s"],
+            _load(loads, "route"),
+        ),
+        (
+            "5 decision log: SQLite",
+            figure("sink_sqlite_per_s", _number(doc["sink_sqlite_per_s"], " decisions/s")),
+            "",
+            _load(loads, "sink"),
+        ),
+        (
+            "5 decision log: PostgreSQL",
+            figure("sink_postgres_per_s", _number(doc["sink_postgres_per_s"], " decisions/s")),
+            "",
+            _load(loads, "sink"),
+        ),
+        (
+            "6 worker restart",
+            figure("restart_s", _number(doc["restart_s"], " s")),
+            "",
+            _load(loads, "restart"),
+        ),
+        (
+            "7 worker peak RSS",
+            figure("worker_peak_rss_mb", _number(doc["worker_peak_rss_mb"], " MiB")),
+            "",
+            _load(loads, "rss"),
+        ),
     ]
     return rows
 

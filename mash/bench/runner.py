@@ -79,13 +79,25 @@ def run_bench(config: BenchConfig, tracker: Tracker) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if config.needs_broker:
         extra = _against_broker(config, data, registry, run, tracker)
-    settings = {**asdict(config.sizes), "quick": config.quick, "workers": config.workers,
-                "partitions": config.partitions, "seed": config.seed,
-                "only": sorted(config.only), "topic_prefix": config.prefix,
-                "people_generated": len(data.records), **extra}
-    return document(machine=machine, config=settings, scenarios=run.outcomes,
-                    loads=run.loads, duration_s=time.perf_counter() - began,
-                    started_at=started_at)
+    settings = {
+        **asdict(config.sizes),
+        "quick": config.quick,
+        "workers": config.workers,
+        "partitions": config.partitions,
+        "seed": config.seed,
+        "only": sorted(config.only),
+        "topic_prefix": config.prefix,
+        "people_generated": len(data.records),
+        **extra,
+    }
+    return document(
+        machine=machine,
+        config=settings,
+        scenarios=run.outcomes,
+        loads=run.loads,
+        duration_s=time.perf_counter() - began,
+        started_at=started_at,
+    )
 
 
 def _offline(config: BenchConfig, data: Any, run: Run, tracker: Tracker) -> None:
@@ -108,8 +120,9 @@ def _offline(config: BenchConfig, data: Any, run: Run, tracker: Tracker) -> None
         run.measure("sink", lambda: sink_scenario(decisions, config.postgres_url, tracker))
 
 
-def _against_broker(config: BenchConfig, data: Any, registry: Any, run: Run,
-                    tracker: Tracker) -> dict[str, Any]:
+def _against_broker(
+    config: BenchConfig, data: Any, registry: Any, run: Run, tracker: Tracker
+) -> dict[str, Any]:
     from mash.bench.baseline import baseline_scenario
     from mash.bench.kafka_io import delete_prefixed
     from mash.bench.stream import run_stream
@@ -131,8 +144,9 @@ def _against_broker(config: BenchConfig, data: Any, registry: Any, run: Run,
         elif selected:
             with tempfile.TemporaryDirectory(prefix="mash-bench-home-") as home:
                 try:
-                    extra["worker_start"] = run_stream(config, data, registry, Path(home),
-                                                       tracker, run.measure)
+                    extra["worker_start"] = run_stream(
+                        config, data, registry, Path(home), tracker, run.measure
+                    )
                 except MashError as exc:
                     for name in selected:
                         if name not in run.outcomes:

@@ -54,8 +54,9 @@ class Waited:
 class StreamRun:
     """Workers, topics and offsets of one run's stream scenarios (see the module docstring)."""
 
-    def __init__(self, config: BenchConfig, data: Dataset, registry: Registry, home: Path,
-                 tracker: Tracker) -> None:
+    def __init__(
+        self, config: BenchConfig, data: Dataset, registry: Registry, home: Path, tracker: Tracker
+    ) -> None:
         self.config = config
         self.data = data
         self.registry = registry
@@ -76,8 +77,10 @@ class StreamRun:
         return [(self.topics.referrals(agency), key, value) for agency, key, value in messages]
 
     def _records(self, start: int, stop: int) -> list[Outgoing]:
-        return [(self.topics.records(kind), key, value)
-                for kind, key, value in self.data.records[start:stop]]
+        return [
+            (self.topics.records(kind), key, value)
+            for kind, key, value in self.data.records[start:stop]
+        ]
 
     def _counts(self) -> tuple[int, int]:
         """(decisions, queued work items) written so far."""
@@ -85,8 +88,9 @@ class StreamRun:
         decisions = sum(n for tp, n in by_partition.items() if tp.topic == self.topics.decisions)
         return decisions, sum(by_partition.values()) - decisions
 
-    def _wait(self, base: tuple[int, int], expected: int, timeout_s: float,
-              started: float) -> Waited:
+    def _wait(
+        self, base: tuple[int, int], expected: int, timeout_s: float, started: float
+    ) -> Waited:
         """Wait until ``expected`` more decisions and work items than ``base`` exist."""
         deadline = time.monotonic() + timeout_s
         shown = 0
@@ -122,10 +126,10 @@ class StreamRun:
         base = self._counts()
         started = time.perf_counter()
         self.tracker.stage(label, self.data.children[index])
-        publish(self.producer, self._referrals(self.data.messages[index:index + 1]),
-                self.tracker)
-        return self._wait(base, self.data.children[index], START_TIMEOUT_S + RECORDS_WAIT_S,
-                          started)
+        publish(self.producer, self._referrals(self.data.messages[index : index + 1]), self.tracker)
+        return self._wait(
+            base, self.data.children[index], START_TIMEOUT_S + RECORDS_WAIT_S, started
+        )
 
     def _failed(self, what: str) -> BrokerError:
         tail = self.pool.log_tail(5).replace("\n", " | ")
@@ -147,9 +151,14 @@ class StreamRun:
         decision is on mash.decisions and on its queue."""
         messages, children = self.data.slice(0, self.config.sizes.referrals)
         referrals = len(messages)
-        outcome = Outcome(detail={"referrals": referrals, "children": children,
-                                  "workers": self.config.workers,
-                                  "partitions": self.config.partitions})
+        outcome = Outcome(
+            detail={
+                "referrals": referrals,
+                "children": children,
+                "workers": self.config.workers,
+                "partitions": self.config.partitions,
+            }
+        )
         base = self._counts()
         self.tracker.stage("end-to-end: publish", referrals)
         started = time.perf_counter()
@@ -157,11 +166,14 @@ class StreamRun:
         outcome.detail["publish_s"] = round(time.perf_counter() - started, 2)
         self.tracker.stage("end-to-end: route", children)
         waited = self._wait(base, children, 120 + referrals / 100, started)
-        outcome.detail.update(seconds=round(waited.seconds, 2), decisions=waited.decisions,
-                              queued=waited.queued)
+        outcome.detail.update(
+            seconds=round(waited.seconds, 2), decisions=waited.decisions, queued=waited.queued
+        )
         if not waited.done:
-            reason = (f"incomplete: {waited.decisions} of {children} decisions after "
-                      f"{waited.seconds:.0f} s")
+            reason = (
+                f"incomplete: {waited.decisions} of {children} decisions after "
+                f"{waited.seconds:.0f} s"
+            )
             outcome.fail("e2e_referrals_per_s", reason)
             outcome.fail("e2e_children_per_s", reason)
             return outcome
@@ -176,10 +188,14 @@ class StreamRun:
         start, stop = self.latency_range
         messages, children = self.data.slice(start, stop)
         rate = self.config.sizes.rate
-        outcome = Outcome(detail={"referrals": len(messages), "children": children,
-                                  "rate_per_s": rate})
-        queue_starts = {tp: offset for tp, offset in self.offsets.by_partition().items()
-                        if tp.topic != self.topics.decisions}
+        outcome = Outcome(
+            detail={"referrals": len(messages), "children": children, "rate_per_s": rate}
+        )
+        queue_starts = {
+            tp: offset
+            for tp, offset in self.offsets.by_partition().items()
+            if tp.topic != self.topics.decisions
+        }
         base = self._counts()
         self.tracker.stage(f"latency at {rate}/s", len(messages))
         paced = make_producer(self.config.bootstrap, linger_ms=0)
@@ -192,12 +208,12 @@ class StreamRun:
         self.tracker.stage("latency: wait for the queues", children)
         waited = self._wait(base, children, 120, started)
         items = read_from(self.config.bootstrap, queue_starts, children, 120)
-        latencies = [latency for item in items
-                     if (latency := self._latency_ms(item)) is not None]
+        latencies = [latency for item in items if (latency := self._latency_ms(item)) is not None]
         outcome.detail["measured"] = len(latencies)
         if not waited.done or not latencies:
-            outcome.fail("latency_ms", f"incomplete: {len(latencies)} of {children} work "
-                         "items read back")
+            outcome.fail(
+                "latency_ms", f"incomplete: {len(latencies)} of {children} work items read back"
+            )
             return outcome
         outcome.figures["latency_ms"] = latency_summary(latencies)
         return outcome
@@ -221,15 +237,20 @@ class StreamRun:
         index = self.probes.pop(0) if self.probes else None
         if index is None:
             raise BrokerError("no probe referral left for the restart")
-        publish(self.producer, self._referrals(self.data.messages[index:index + 1]),
-                self.tracker)
+        publish(self.producer, self._referrals(self.data.messages[index : index + 1]), self.tracker)
         self.tracker.stage(f"restart with {people:,} people", self.data.children[index])
         started = time.perf_counter()
         self._start_workers("restart")
-        waited = self._wait(base, self.data.children[index], START_TIMEOUT_S + RECORDS_WAIT_S,
-                            started)
-        outcome = Outcome(detail={"people": people, "workers": self.config.workers,
-                                  "seconds": round(waited.seconds, 2)})
+        waited = self._wait(
+            base, self.data.children[index], START_TIMEOUT_S + RECORDS_WAIT_S, started
+        )
+        outcome = Outcome(
+            detail={
+                "people": people,
+                "workers": self.config.workers,
+                "seconds": round(waited.seconds, 2),
+            }
+        )
         if not waited.done:
             outcome.fail("restart_s", f"no routing {waited.seconds:.0f} s after the restart")
             return outcome
@@ -239,8 +260,9 @@ class StreamRun:
     def peak_memory(self) -> Outcome:
         """Scenario 7: the highest ``VmHWM`` of any worker of the run."""
         peak = self.pool.peak_rss_mb()
-        outcome = Outcome(detail={"people": self.records_published,
-                                  "workers_started": len(self.pool.started)})
+        outcome = Outcome(
+            detail={"people": self.records_published, "workers_started": len(self.pool.started)}
+        )
         if peak is None:
             outcome.fail("worker_peak_rss_mb", "no worker memory readable (/proc)")
         else:
@@ -254,9 +276,14 @@ class StreamRun:
         self.offsets.close()
 
 
-def run_stream(config: BenchConfig, data: Dataset, registry: Registry, home: Path,
-               tracker: Tracker, measure: Callable[[str, Callable[[], Outcome]], None]
-               ) -> dict[str, Any]:
+def run_stream(
+    config: BenchConfig,
+    data: Dataset,
+    registry: Registry,
+    home: Path,
+    tracker: Tracker,
+    measure: Callable[[str, Callable[[], Outcome]], None],
+) -> dict[str, Any]:
     """Run the selected stream scenarios in order; ``measure(name, scenario)`` records each
     with the load around it. Workers are always stopped. Returns how the workers started."""
     stream = StreamRun(config, data, registry, home, tracker)

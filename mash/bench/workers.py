@@ -37,8 +37,9 @@ def mash_command() -> list[str]:
 def worker_available() -> str | None:
     """``None`` when ``mash worker`` exists, else why the stream scenarios cannot run."""
     try:
-        done = subprocess.run([*mash_command(), "worker", "--help"], capture_output=True,
-                              timeout=120, check=False)
+        done = subprocess.run(
+            [*mash_command(), "worker", "--help"], capture_output=True, timeout=120, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"worker not available ({type(exc).__name__})"
     return None if done.returncode == 0 else "worker not available"
@@ -93,11 +94,25 @@ class WorkerPool:
             "MASH_HOME": str(self.home),
         }
         log = self.home / f"{name}.log"
-        command = [*mash_command(), "worker", "--loglevel", "warn", "--session-timeout", "6",
-                   "--records-wait", f"{records_wait_s:.0f}"]
+        command = [
+            *mash_command(),
+            "worker",
+            "--loglevel",
+            "warn",
+            "--session-timeout",
+            "6",
+            "--records-wait",
+            f"{records_wait_s:.0f}",
+        ]
         with log.open("ab") as out:
-            proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                command,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         worker = Worker(proc, log)
         self.started.append(worker)
         return worker

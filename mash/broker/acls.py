@@ -30,8 +30,18 @@ RESOURCE_KEYS: Mapping[str, tuple[str, str]] = {
     "transactional_id_prefixes": ("TRANSACTIONAL_ID", "PREFIXED"),
 }
 OPERATIONS = frozenset(
-    {"read", "write", "create", "delete", "alter", "describe", "describe_configs",
-     "alter_configs", "idempotent_write", "all"}
+    {
+        "read",
+        "write",
+        "create",
+        "delete",
+        "alter",
+        "describe",
+        "describe_configs",
+        "alter_configs",
+        "idempotent_write",
+        "all",
+    }
 )
 
 
@@ -119,8 +129,13 @@ def bindings(policy: Policy, prefix: str = "") -> list[Binding]:
             for name in grant[key]:
                 for operation in grant["operations"]:
                     found.add(
-                        Binding(principal, resource_type, f"{prefix}{name}", pattern,
-                                str(operation).upper())
+                        Binding(
+                            principal,
+                            resource_type,
+                            f"{prefix}{name}",
+                            pattern,
+                            str(operation).upper(),
+                        )
                     )
     return sorted(found)
 
@@ -163,16 +178,18 @@ def apply_policy(
         if missing:
             result = client.create_acls([_to_acl(binding) for binding in missing])
             if result["failed"]:
-                raise BrokerError(f"could not create {len(result['failed'])} ACL(s): "
-                                  f"{result['failed'][0]}")
+                raise BrokerError(
+                    f"could not create {len(result['failed'])} ACL(s): {result['failed'][0]}"
+                )
     return ApplyResult(policy.users, len(missing), len(wanted) - len(missing))
 
 
 def _check_errors(results: Mapping[str, str | None], what: str) -> None:
     failed = {user: error for user, error in results.items() if error}
     if failed:
-        raise BrokerError(f"could not set {what} for {', '.join(sorted(failed))}: "
-                          f"{next(iter(failed.values()))}")
+        raise BrokerError(
+            f"could not set {what} for {', '.join(sorted(failed))}: {next(iter(failed.values()))}"
+        )
 
 
 def _current(client: Any) -> Iterable[Binding]:
@@ -200,8 +217,13 @@ def _current(client: Any) -> Iterable[Binding]:
     for acl in acls:
         if str(acl.principal).startswith("User:"):
             pattern = acl.resource_pattern
-            yield Binding(str(acl.principal)[5:], pattern.resource_type.name,
-                          pattern.resource_name, pattern.pattern_type.name, acl.operation.name)
+            yield Binding(
+                str(acl.principal)[5:],
+                pattern.resource_type.name,
+                pattern.resource_name,
+                pattern.pattern_type.name,
+                acl.operation.name,
+            )
 
 
 def _to_acl(binding: Binding) -> Any:

@@ -44,8 +44,9 @@ def read_properties(path: Path) -> dict[str, str]:
     return out
 
 
-def node_properties(template: Mapping[str, str], node: int, ports: Mapping[int, tuple[int, int]],
-                    log_dir: Path) -> dict[str, str]:
+def node_properties(
+    template: Mapping[str, str], node: int, ports: Mapping[int, tuple[int, int]], log_dir: Path
+) -> dict[str, str]:
     """The deployed properties of ``node`` with its ports (client, controller) and data
     directory replaced; every durability setting kept as deployed."""
     client, controller = ports[node]
@@ -123,8 +124,10 @@ class Cluster:
             dead = [n.node_id for n in self.nodes.values() if n.pid is not None and not n.alive()]
             if dead:
                 raise BrokerError(f"cluster node(s) {dead} exited; see their broker.log")
-            with contextlib.suppress(BrokerError), admin_client(self.bootstrap, 5.0,
-                                                                **PLAINTEXT) as client:
+            with (
+                contextlib.suppress(BrokerError),
+                admin_client(self.bootstrap, 5.0, **PLAINTEXT) as client,
+            ):
                 if broker_count(client) >= brokers:
                     return
             time.sleep(1.0)
@@ -136,9 +139,15 @@ class Cluster:
 
         with admin_client(self.bootstrap, 10.0, **PLAINTEXT) as client:
             described = client.describe_topics([topic])
-        return [{"partition": p["partition_index"], "leader": p["leader_id"],
-                 "replicas": p["replica_nodes"], "isr": p["isr_nodes"]}
-                for p in described[0]["partitions"]]
+        return [
+            {
+                "partition": p["partition_index"],
+                "leader": p["leader_id"],
+                "replicas": p["replica_nodes"],
+                "isr": p["isr_nodes"],
+            }
+            for p in described[0]["partitions"]
+        ]
 
     def leader(self, topic: str, partition: int) -> int:
         for p in self.describe(topic):
@@ -153,8 +162,9 @@ class Cluster:
         while time.monotonic() < deadline:
             with contextlib.suppress(BrokerError):
                 parts = self.describe(topic)
-                if parts and all(set(p["isr"]) == set(p["replicas"]) and p["leader"] >= 0
-                                 for p in parts):
+                if parts and all(
+                    set(p["isr"]) == set(p["replicas"]) and p["leader"] >= 0 for p in parts
+                ):
                     return True
             time.sleep(1.0)
         return False
@@ -167,22 +177,33 @@ def _configs(home: Path, template_dir: Path) -> dict[int, BrokerConfig]:
     out: dict[int, BrokerConfig] = {}
     for n in NODES:
         data = home / f"node-{n}"
-        config = replace(base, data_dir=data, port=pairs[n][0], controller_port=pairs[n][1],
-                         heap_mb=HEAP_MB, node_id=n, secure=False)
+        config = replace(
+            base,
+            data_dir=data,
+            port=pairs[n][0],
+            controller_port=pairs[n][1],
+            heap_mb=HEAP_MB,
+            node_id=n,
+            secure=False,
+        )
         template = read_properties(template_dir / f"server-{n}.properties")
         properties = node_properties(template, n, pairs, config.log_dir)
         data.mkdir(parents=True, exist_ok=True)
         config.properties_file.write_text(render_properties(properties))
-        config.log4j_file.write_bytes(
-            (resources.files("mash.broker") / "log4j2.yaml").read_bytes())
+        config.log4j_file.write_bytes((resources.files("mash.broker") / "log4j2.yaml").read_bytes())
         out[n] = config
     return out
 
 
 def _format(java: str, config: BrokerConfig, cluster_id: str) -> None:
     """Format a node's storage with the cluster id every node shares."""
-    result = subprocess.run(format_command(java, config, cluster_id), capture_output=True,
-                            text=True, timeout=180, check=False)
+    result = subprocess.run(
+        format_command(java, config, cluster_id),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])
         raise BrokerError(f"formatting cluster node {config.node_id} failed:\n{tail}")

@@ -48,34 +48,58 @@ def _scenario_topics(bootstrap: str, partitions: int, create: bool) -> Iterator[
 
 def _table(results: list[Result]) -> Table:
     table = Table(title="mash chaos")
-    for column in ("scenario", "published", "children", "decided", "lost", "duplicated", "s",
-                   "ok"):
+    for column in ("scenario", "published", "children", "decided", "lost", "duplicated", "s", "ok"):
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for r in results:
-        table.add_row(r.scenario, str(r.published), str(r.children_expected), str(r.decided),
-                      str(r.lost), str(r.duplicated), f"{r.seconds:.0f}",
-                      "yes" if r.passed else "[red]NO[/red]")
+        table.add_row(
+            r.scenario,
+            str(r.published),
+            str(r.children_expected),
+            str(r.decided),
+            str(r.lost),
+            str(r.duplicated),
+            f"{r.seconds:.0f}",
+            "yes" if r.passed else "[red]NO[/red]",
+        )
     return table
 
 
 def chaos(
-    quick: bool = typer.Option(False, "--quick", help="CI sizes: ~2,000 referrals, a few "
-                               "faults per scenario (minutes)."),
-    full: bool = typer.Option(False, "--full", help="Hand-run sizes: e.g. 20 worker kills "
-                              "over 50,000 referrals (an hour or more on 2 cores)."),
-    scenario: list[str] | None = typer.Option(None, "--scenario", help="Run only this "
-                                              "scenario (repeatable): worker-kill, sink-kill, "
-                                              "broker-kill, cluster-leader-kill, fuzz, "
-                                              "db-outage (needs MASH_TEST_POSTGRES_URL), "
-                                              "poison."),
-    json_file: Path | None = typer.Option(None, "--json", help="Write the results list as JSON "
-                                          "to this file."),
+    quick: bool = typer.Option(
+        False, "--quick", help="CI sizes: ~2,000 referrals, a few faults per scenario (minutes)."
+    ),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Hand-run sizes: e.g. 20 worker kills "
+        "over 50,000 referrals (an hour or more on 2 cores).",
+    ),
+    scenario: list[str] | None = typer.Option(
+        None,
+        "--scenario",
+        help="Run only this "
+        "scenario (repeatable): worker-kill, sink-kill, "
+        "broker-kill, cluster-leader-kill, fuzz, "
+        "db-outage (needs MASH_TEST_POSTGRES_URL), "
+        "poison.",
+    ),
+    json_file: Path | None = typer.Option(
+        None, "--json", help="Write the results list as JSON to this file."
+    ),
     partitions: int = typer.Option(2, "--partitions", help="Partitions per topic."),
-    keep: bool = typer.Option(False, "--keep", help="Keep the scratch directory (logs, "
-                              "decision logs) and print where it is."),
-    referrals: int | None = typer.Option(None, "--referrals", min=1, help="Override the "
-                                         "number of referrals of every scenario run (a "
-                                         "smaller full run on a slow machine; say so)."),
+    keep: bool = typer.Option(
+        False,
+        "--keep",
+        help="Keep the scratch directory (logs, decision logs) and print where it is.",
+    ),
+    referrals: int | None = typer.Option(
+        None,
+        "--referrals",
+        min=1,
+        help="Override the "
+        "number of referrals of every scenario run (a "
+        "smaller full run on a slow machine; say so).",
+    ),
 ) -> None:
     """Kill workers, sinks and brokers mid-stream, feed garbage and poison; count the log.
 
@@ -114,8 +138,10 @@ def chaos(
         with _scenario_topics(bootstrap, partitions, name in SHARED_BROKER) as topics:
             result = function(Stage(bootstrap, topics, home), size)
         results.append(result)
-        _err.print(f"{name}: lost {result.lost}, duplicated {result.duplicated}; "
-                   + "; ".join(result.notes))
+        _err.print(
+            f"{name}: lost {result.lost}, duplicated {result.duplicated}; "
+            + "; ".join(result.notes)
+        )
     Console().print(_table(results))
     if json_file is not None:
         json_file.write_text(json.dumps([r.to_dict() for r in results], indent=2) + "\n")

@@ -59,8 +59,17 @@ def splice(payload: bytes, rng: random.Random) -> bytes:
     return payload[:at] + rng.randbytes(rng.randint(1, 32)) + payload[at + 32 :]
 
 
-MUTATIONS: tuple[Mutation, ...] = (flip_bytes, truncate, garbage, unknown_schema_id,
-                                   bad_fingerprint, unframed, empty, json_text, splice)
+MUTATIONS: tuple[Mutation, ...] = (
+    flip_bytes,
+    truncate,
+    garbage,
+    unknown_schema_id,
+    bad_fingerprint,
+    unframed,
+    empty,
+    json_text,
+    splice,
+)
 
 
 def mutate(payload: bytes, rng: random.Random) -> tuple[str, bytes]:

@@ -52,10 +52,16 @@ class Feed:
             self._thread.join(timeout_s)
 
     def _run(self) -> None:
-        producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
-                                 enable_idempotence=True, linger_ms=5, retries=2**31 - 1,
-                                 request_timeout_ms=15000, delivery_timeout_ms=180000,
-                                 reconnect_backoff_max_ms=2000)
+        producer = KafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            retries=2**31 - 1,
+            request_timeout_ms=15000,
+            delivery_timeout_ms=180000,
+            reconnect_backoff_max_ms=2000,
+        )
         try:
             for start in range(0, len(self.messages), self.chunk):
                 for i in range(start, min(start + self.chunk, len(self.messages))):
@@ -79,11 +85,16 @@ class Feed:
 
 def read_topic(bootstrap: str, name: str, quiet_s: float = 3.0) -> list[Any]:
     """Every message on topic ``name`` now: read from the start until ``quiet_s`` is silent."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             isolation_level="read_committed", auto_offset_reset="earliest")
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+    )
     try:
-        partitions = [TopicPartition(name, p)
-                      for p in sorted(consumer.partitions_for_topic(name) or set())]
+        partitions = [
+            TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or set())
+        ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         out: list[Any] = []
@@ -115,8 +126,9 @@ def logged_count(db_url: str) -> int:
         return 0
 
 
-def wait_for_log(db_url: str, target: int, keep_alive: Callable[[], None],
-                 stall_s: float = SETTLE_STALL_S) -> int:
+def wait_for_log(
+    db_url: str, target: int, keep_alive: Callable[[], None], stall_s: float = SETTLE_STALL_S
+) -> int:
     """Wait until the log holds ``target`` decisions, or stops growing for ``stall_s``.
 
     ``keep_alive`` runs on every poll (it restarts whatever the scenario wants running), so a

@@ -26,8 +26,14 @@ from mash.avro.registry import Registry
 from mash.topics import Topics
 
 MASH = Path(sys.executable).with_name("mash")
-POLICE_V2_ONLY = ("dash_score", "reported_at", "crime_reference", "officer_id",
-                  "previous_incidents_12m", "child_voice")
+POLICE_V2_ONLY = (
+    "dash_score",
+    "reported_at",
+    "crime_reference",
+    "officer_id",
+    "previous_incidents_12m",
+    "child_voice",
+)
 
 Message = tuple[str, bytes, bytes | None]  # topic, key, value
 
@@ -94,16 +100,30 @@ class Workers:
             "MASH_HOME": str(self.home),
         }
         with log.open("ab") as out:
-            proc = subprocess.Popen([str(MASH), *arguments], env=env, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [str(MASH), *arguments],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         worker = Worker(proc, log)
         self.started.append(worker)
         return worker
 
     def start(self, name: str, *options: str) -> Worker:
         """A stream worker with a short session timeout, so a killed one is replaced fast."""
-        return self.run(name, "worker", "--loglevel", "info", "--session-timeout", "6",
-                        "--records-wait", "60", *options)
+        return self.run(
+            name,
+            "worker",
+            "--loglevel",
+            "info",
+            "--session-timeout",
+            "6",
+            "--records-wait",
+            "60",
+            *options,
+        )
 
     def start_sink(self, name: str, db_url: str, *options: str) -> Worker:
         """A decision-log sink with a consumer group of this topic prefix's own."""
@@ -138,8 +158,9 @@ class Publisher:
     """An agency-side producer: acks=all, idempotent, every send checked."""
 
     def __init__(self, bootstrap: str) -> None:
-        self._producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all",
-                                       enable_idempotence=True, linger_ms=5)
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+        )
         self._futures: list[Any] = []
 
     def send(self, messages: Iterable[Message]) -> None:
@@ -157,8 +178,9 @@ class Publisher:
         self._producer.close()
 
 
-def record_messages(registry: Registry, topics: Topics,
-                    records: Mapping[str, list[dict[str, Any]]]) -> list[Message]:
+def record_messages(
+    registry: Registry, topics: Topics, records: Mapping[str, list[dict[str, Any]]]
+) -> list[Message]:
     """Record-topic messages (Confluent framing, keyed by person id)."""
     out: list[Message] = []
     for kind, rows in records.items():
@@ -169,8 +191,9 @@ def record_messages(registry: Registry, topics: Topics,
     return out
 
 
-def referral_message(registry: Registry, topics: Topics, agency: str, obj: Mapping[str, Any],
-                     position: int) -> Message:
+def referral_message(
+    registry: Registry, topics: Topics, agency: str, obj: Mapping[str, Any], position: int
+) -> Message:
     """One agency message as the agency would send it. Framings alternate; police alternates
     schema versions too, writing v2 whenever the record uses a v2-only field."""
     wire = "confluent" if position % 2 == 0 else "single-object"

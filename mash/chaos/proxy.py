@@ -36,8 +36,9 @@ class Proxy:
     def up(self) -> None:
         """Listen again on the same port (a fresh listener: the old one was closed)."""
         self.server = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, args=(self.server,), daemon=True,
-                         name="chaos-proxy").start()
+        threading.Thread(
+            target=self._accept, args=(self.server,), daemon=True, name="chaos-proxy"
+        ).start()
 
     def down(self) -> None:
         """Refuse new connections and reset every open one, as a dead server would."""

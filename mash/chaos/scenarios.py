@@ -108,8 +108,9 @@ Check = Callable[[Run, list[dict[str, Any]]], list[str]]
 # --------------------------------------------------------------------------- data
 
 
-def dataset(registry: Registry, topics: Topics, n: int, seed: int
-            ) -> tuple[list[Message], list[Message], list[Accepted]]:
+def dataset(
+    registry: Registry, topics: Topics, n: int, seed: int
+) -> tuple[list[Message], list[Message], list[Accepted]]:
     """Records, referral messages and, per message, the referral the worker must route."""
     from collections import defaultdict
 
@@ -119,8 +120,10 @@ def dataset(registry: Registry, topics: Topics, n: int, seed: int
     for kind, row in generate_records(n, seed=seed):
         records[kind].append(row)
     referrals = list(generate(n, seed=seed))
-    messages = [referral_message(registry, topics, agency, obj, i)
-                for i, (agency, obj) in enumerate(referrals)]
+    messages = [
+        referral_message(registry, topics, agency, obj, i)
+        for i, (agency, obj) in enumerate(referrals)
+    ]
     accepted = [tally.accepted(agency, obj) for agency, obj in referrals]
     return record_messages(registry, topics, records), messages, accepted
 
@@ -132,11 +135,22 @@ def sleep_until(began: float, at_s: float) -> None:
 # --------------------------------------------------------------------------- skeleton
 
 
-def run(name: str, stage: Stage, size: Size, fault: Fault, *, seed: int,
-        registry: Registry, records: Sequence[Message], messages: Sequence[Message],
-        accepted: Sequence[Accepted], worker_options: tuple[str, ...] = (),
-        check: Check | None = None, db_url: str | None = None,
-        sink_db_url: str | None = None) -> tally.Result:
+def run(
+    name: str,
+    stage: Stage,
+    size: Size,
+    fault: Fault,
+    *,
+    seed: int,
+    registry: Registry,
+    records: Sequence[Message],
+    messages: Sequence[Message],
+    accepted: Sequence[Accepted],
+    worker_options: tuple[str, ...] = (),
+    check: Check | None = None,
+    db_url: str | None = None,
+    sink_db_url: str | None = None,
+) -> tally.Result:
     """Feed ``messages`` through a worker and a sink while ``fault`` strikes; count the log.
 
     The log is a SQLite file of the run's own unless ``db_url`` names another; the sinks under
@@ -152,8 +166,9 @@ def run(name: str, stage: Stage, size: Size, fault: Fault, *, seed: int,
         publisher = Publisher(stage.bootstrap)
         publisher.send(records)
         publisher.close()
-        state = Run(stage, pool, feed, db_url, random.Random(seed), sink_db_url or db_url,
-                    worker_options)
+        state = Run(
+            stage, pool, feed, db_url, random.Random(seed), sink_db_url or db_url, worker_options
+        )
         state.start_worker()
         state.start_sink()
         feed.start()
@@ -179,8 +194,17 @@ def run(name: str, stage: Stage, size: Size, fault: Fault, *, seed: int,
         if counts.lost_examples:
             notes.append("lost e.g. " + ", ".join(counts.lost_examples))
     ok = counts.lost == 0 and counts.duplicated == 0 and not problems
-    return tally.Result(name, len(feed.acked), counts.children_expected, counts.decided,
-                        counts.lost, counts.duplicated, time.monotonic() - began, notes, ok)
+    return tally.Result(
+        name,
+        len(feed.acked),
+        counts.children_expected,
+        counts.decided,
+        counts.lost,
+        counts.duplicated,
+        time.monotonic() - began,
+        notes,
+        ok,
+    )
 
 
 # --------------------------------------------------------------------------- 1, 2: kill -9
@@ -208,15 +232,33 @@ def kill_processes(which: str, count: int) -> Fault:
 def worker_kill(stage: Stage, size: Size, seed: int = 1) -> tally.Result:
     registry = Registry.default()
     records, messages, accepted = dataset(registry, stage.topics, size.referrals, seed)
-    return run("worker-kill", stage, size, kill_processes("worker", size.faults), seed=seed,
-               registry=registry, records=records, messages=messages, accepted=accepted)
+    return run(
+        "worker-kill",
+        stage,
+        size,
+        kill_processes("worker", size.faults),
+        seed=seed,
+        registry=registry,
+        records=records,
+        messages=messages,
+        accepted=accepted,
+    )
 
 
 def sink_kill(stage: Stage, size: Size, seed: int = 2) -> tally.Result:
     registry = Registry.default()
     records, messages, accepted = dataset(registry, stage.topics, size.referrals, seed)
-    return run("sink-kill", stage, size, kill_processes("sink", size.faults), seed=seed,
-               registry=registry, records=records, messages=messages, accepted=accepted)
+    return run(
+        "sink-kill",
+        stage,
+        size,
+        kill_processes("sink", size.faults),
+        seed=seed,
+        registry=registry,
+        records=records,
+        messages=messages,
+        accepted=accepted,
+    )
 
 
 # --------------------------------------------------------------------------- 3: broker
@@ -233,8 +275,13 @@ def own_broker(home: Path) -> Iterator[Any]:
     controller = free_port()
     while controller == port:
         controller = free_port()
-    config = replace(BrokerConfig.from_settings(), data_dir=home / "broker", port=port,
-                     controller_port=controller, heap_mb=512)
+    config = replace(
+        BrokerConfig.from_settings(),
+        data_dir=home / "broker",
+        port=port,
+        controller_port=controller,
+        heap_mb=512,
+    )
     lifecycle.start(config)
     try:
         yield config
@@ -262,20 +309,32 @@ def broker_kill(stage: Stage, size: Size, seed: int = 3) -> tally.Result:
                 down = time.monotonic()
                 time.sleep(state.rng.uniform(2.0, 5.0))
                 result = lifecycle.start(config)
-                state.notes.append(f"broker kill -9, back after {time.monotonic() - down:.1f} s"
-                                   f" (recovered={result.recovered_from_dead})")
+                state.notes.append(
+                    f"broker kill -9, back after {time.monotonic() - down:.1f} s"
+                    f" (recovered={result.recovered_from_dead})"
+                )
 
         registry = Registry.default()
         records, messages, accepted = dataset(registry, topics, size.referrals, seed)
-        return run("broker-kill", own, size, fault, seed=seed, registry=registry,
-                   records=records, messages=messages, accepted=accepted)
+        return run(
+            "broker-kill",
+            own,
+            size,
+            fault,
+            seed=seed,
+            registry=registry,
+            records=records,
+            messages=messages,
+            accepted=accepted,
+        )
 
 
 # --------------------------------------------------------------------------- 4: cluster
 
 
-def wait_new_leader(nodes: Cluster, topic: str, partition: int, old: int,
-                    timeout_s: float = 60.0) -> int | None:
+def wait_new_leader(
+    nodes: Cluster, topic: str, partition: int, old: int, timeout_s: float = 60.0
+) -> int | None:
     """The partition's leader once it is no longer ``old`` (the controller fenced the dead
     node and elected an in-sync replica), or None if none was elected in time."""
     deadline = time.monotonic() + timeout_s
@@ -309,7 +368,8 @@ def leader_kills(nodes: Cluster, topic: str, partitions: int, count: int) -> Fau
             state.notes.append(
                 f"leader node {leader} of {topic.rsplit('.', 1)[-1]}[{partition}] kill -9"
                 f" at {len(state.feed.acked)} acked; new leader {elected} after {took:.1f} s;"
-                f" back in sync={synced} after {time.monotonic() - down:.0f} s")
+                f" back in sync={synced} after {time.monotonic() - down:.0f} s"
+            )
             if elected is None:
                 state.notes.append("no new leader elected within 60 s")
 
@@ -346,17 +406,30 @@ def cluster_leader_kill(stage: Stage, size: Size, seed: int = 4) -> tally.Result
                 problems.append("a partition stayed under-replicated or leaderless")
             return problems
 
-        return run("cluster-leader-kill", own, size,
-                   leader_kills(nodes, target, partitions, size.faults), seed=seed,
-                   registry=registry, records=records, messages=messages, accepted=accepted,
-                   check=check)
+        return run(
+            "cluster-leader-kill",
+            own,
+            size,
+            leader_kills(nodes, target, partitions, size.faults),
+            seed=seed,
+            registry=registry,
+            records=records,
+            messages=messages,
+            accepted=accepted,
+            check=check,
+        )
 
 
 # --------------------------------------------------------------------------- 5: fuzz
 
 
-def fuzzed(registry: Registry, messages: Sequence[Message], accepted: Sequence[Accepted],
-           count: int, seed: int) -> tuple[list[Message], list[Accepted], set[int]]:
+def fuzzed(
+    registry: Registry,
+    messages: Sequence[Message],
+    accepted: Sequence[Accepted],
+    count: int,
+    seed: int,
+) -> tuple[list[Message], list[Accepted], set[int]]:
     """``count`` mutated payloads interleaved with the valid ``messages``.
 
     Returns the mixed messages, the referral the worker must route for each (the worker's own
@@ -403,16 +476,27 @@ def fuzz(stage: Stage, size: Size, seed: int = 5) -> tally.Result:
             record = registry.decode(message.value, "deadletter")
             letters[(record["key"], record["value"])] = record["reason"]
         sent_bad = [i for i in bad if i in state.feed.acked]
-        missing = [i for i in sent_bad
-                   if not letters.get((messages[i][1], messages[i][2]))]
-        state.notes.append(f"{len(sent_bad) - len(missing)} of {len(sent_bad)} bad payloads "
-                           "dead-lettered with a reason and their original bytes")
+        missing = [i for i in sent_bad if not letters.get((messages[i][1], messages[i][2]))]
+        state.notes.append(
+            f"{len(sent_bad) - len(missing)} of {len(sent_bad)} bad payloads "
+            "dead-lettered with a reason and their original bytes"
+        )
         if missing:
             problems.append(f"{len(missing)} bad payloads not dead-lettered")
         return problems
 
-    return run("fuzz", stage, size, fault, seed=seed, registry=registry, records=records,
-               messages=messages, accepted=routed, check=check)
+    return run(
+        "fuzz",
+        stage,
+        size,
+        fault,
+        seed=seed,
+        registry=registry,
+        records=records,
+        messages=messages,
+        accepted=routed,
+        check=check,
+    )
 
 
 # --------------------------------------------------------------------------- 6: database
@@ -493,25 +577,40 @@ def db_outage(stage: Stage, size: Size, seed: int = 6) -> tally.Result:
                 back = time.monotonic()
                 while logged_count(db_url) <= before + during and time.monotonic() - back < 120:
                     time.sleep(0.5)
-                state.notes.append(f"database cut for {size.outage_s:.0f} s at {before} logged "
-                                   f"({during} written during the cut); writing again "
-                                   f"{time.monotonic() - back:.1f} s after it came back")
+                state.notes.append(
+                    f"database cut for {size.outage_s:.0f} s at {before} logged "
+                    f"({during} written during the cut); writing again "
+                    f"{time.monotonic() - back:.1f} s after it came back"
+                )
 
         def check(state: Run, logged: list[dict[str, Any]]) -> list[str]:
             problems = []
             if not all(survived):
                 problems.append("the sink died during a database outage instead of waiting")
-            retries = sum(log.read_text(errors="replace").count("retrying")
-                          for log in stage.home.glob("sink-*.log"))
+            retries = sum(
+                log.read_text(errors="replace").count("retrying")
+                for log in stage.home.glob("sink-*.log")
+            )
             state.notes.append(f"sink logged {retries} retry messages")
             if retries == 0:
                 problems.append("the sink never said it was retrying")
             return problems
 
         try:
-            return run("db-outage", stage, size, fault, seed=seed, registry=registry,
-                       records=records, messages=messages, accepted=accepted, check=check,
-                       db_url=db_url, sink_db_url=via_proxy(db_url, proxy))
+            return run(
+                "db-outage",
+                stage,
+                size,
+                fault,
+                seed=seed,
+                registry=registry,
+                records=records,
+                messages=messages,
+                accepted=accepted,
+                check=check,
+                db_url=db_url,
+                sink_db_url=via_proxy(db_url, proxy),
+            )
         finally:
             proxy.down()
 
@@ -546,8 +645,11 @@ def poison(stage: Stage, size: Size, seed: int = 7) -> tally.Result:
     registry = Registry.default()
     records, messages, accepted = dataset(registry, stage.topics, size.referrals, seed)
     referrals = list(generate(size.referrals, seed=seed))
-    councils = [i for i, (agency, _) in enumerate(referrals)
-                if agency == "council" and accepted[i] is not None]
+    councils = [
+        i
+        for i, (agency, _) in enumerate(referrals)
+        if agency == "council" and accepted[i] is not None
+    ]
     step = max(1, len(councils) // (size.faults + 1))
     poisoned = set(councils[step // 2 :: step][: size.faults])
     for i in poisoned:
@@ -555,8 +657,10 @@ def poison(stage: Stage, size: Size, seed: int = 7) -> tally.Result:
         obj = {**obj, "attendance_percent": POISON_ATTENDANCE}
         messages[i] = referral_message(registry, stage.topics, agency, obj, i)
         accepted[i] = tally.accepted(agency, obj)
-    poisoned_ids = {(accepted[i].agency, accepted[i].source_id)  # type: ignore[union-attr]
-                    for i in poisoned}
+    poisoned_ids = {
+        (accepted[i].agency, accepted[i].source_id)  # type: ignore[union-attr]
+        for i in poisoned
+    }
     rules = poison_rules(stage.home)
 
     def fault(state: Run) -> None:
@@ -566,43 +670,67 @@ def poison(stage: Stage, size: Size, seed: int = 7) -> tally.Result:
         problems = []
         flagged = {(d["agency"], d["source_id"]) for d in logged if "ENGINE_ERROR" in d["flags"]}
         if flagged != poisoned_ids:
-            problems.append(f"ENGINE_ERROR on {len(flagged)} referrals, expected "
-                            f"{len(poisoned_ids)}")
+            problems.append(
+                f"ENGINE_ERROR on {len(flagged)} referrals, expected {len(poisoned_ids)}"
+            )
         for d in logged:
             if (d["agency"], d["source_id"]) in poisoned_ids and not (
                 d["route"] == "assessment"
                 and [r["id"] for r in d["rules"]] == ["engine.error"]
                 and d["rules"][0]["evidence"].get("error")
             ):
-                problems.append(f"poison child {d['decision_id']} not sent to assessment "
-                                "with the engine error logged")
+                problems.append(
+                    f"poison child {d['decision_id']} not sent to assessment "
+                    "with the engine error logged"
+                )
         decided = {(d["agency"], d["source_id"]) for d in logged}
         later = _later_on_same_partition(state.feed, messages, poisoned)
-        behind = [i for i in later if accepted[i] is not None
-                  and (accepted[i].agency, accepted[i].source_id)  # type: ignore[union-attr]
-                  not in decided]
-        state.notes.append(f"{len(later) - len(behind)} of {len(later)} later referrals on "
-                           "the poisoned partitions decided")
+        behind = [
+            i
+            for i in later
+            if accepted[i] is not None
+            and (accepted[i].agency, accepted[i].source_id)  # type: ignore[union-attr]
+            not in decided
+        ]
+        state.notes.append(
+            f"{len(later) - len(behind)} of {len(later)} later referrals on "
+            "the poisoned partitions decided"
+        )
         if behind:
             problems.append(f"{len(behind)} referrals behind a poison record not decided")
         return problems
 
-    return run("poison", stage, size, fault, seed=seed, registry=registry, records=records,
-               messages=messages, accepted=accepted, worker_options=("--rules", str(rules)),
-               check=check)
+    return run(
+        "poison",
+        stage,
+        size,
+        fault,
+        seed=seed,
+        registry=registry,
+        records=records,
+        messages=messages,
+        accepted=accepted,
+        worker_options=("--rules", str(rules)),
+        check=check,
+    )
 
 
-def _later_on_same_partition(feed: Feed, messages: Sequence[Message],
-                             poisoned: set[int]) -> list[int]:
+def _later_on_same_partition(
+    feed: Feed, messages: Sequence[Message], poisoned: set[int]
+) -> list[int]:
     """Messages acknowledged after a poison record on the same topic partition."""
     later: set[int] = set()
     for p in poisoned:
         if p not in feed.acked:
             continue
         at = feed.acked[p]
-        later |= {i for i, sent in feed.acked.items()
-                  if messages[i][0] == messages[p][0] and sent.partition == at.partition
-                  and sent.offset > at.offset}
+        later |= {
+            i
+            for i, sent in feed.acked.items()
+            if messages[i][0] == messages[p][0]
+            and sent.partition == at.partition
+            and sent.offset > at.offset
+        }
     return sorted(later)
 
 
@@ -618,8 +746,11 @@ SCENARIOS: dict[str, tuple[Scenario, Size, Size]] = {
     "broker-kill": (broker_kill, Size(1500, 1, 60.0), Size(20000, 3, 200.0)),
     "fuzz": (fuzz, Size(500, 0, 60.0, fuzz=1000), Size(5000, 0, 200.0, fuzz=10000)),
     "poison": (poison, Size(500, 5, 80.0), Size(5000, 20, 200.0)),
-    "db-outage": (db_outage, Size(1500, 1, 60.0, outage_s=8.0),
-                  Size(10000, 1, 200.0, outage_s=30.0)),
+    "db-outage": (
+        db_outage,
+        Size(1500, 1, 60.0, outage_s=8.0),
+        Size(10000, 1, 200.0, outage_s=30.0),
+    ),
     "cluster-leader-kill": (cluster_leader_kill, Size(1200, 2, 20.0), Size(5000, 5, 25.0)),
 }
 SHARED_BROKER = ("worker-kill", "sink-kill", "fuzz", "poison", "db-outage")

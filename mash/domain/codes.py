@@ -12,14 +12,30 @@ from typing import Final
 # (A the child, B a parent or carer, C another person in the household).
 CIN_FACTOR_CODES: Final[frozenset[str]] = frozenset(
     {
-        "1A", "1B", "1C",  # alcohol misuse
-        "2A", "2B", "2C",  # drug misuse
-        "3A", "3B", "3C",  # domestic abuse
-        "4A", "4B", "4C",  # mental health
-        "5A", "5B", "5C",  # learning disability
-        "6A", "6B", "6C",  # physical disability or illness
+        "1A",
+        "1B",
+        "1C",  # alcohol misuse
+        "2A",
+        "2B",
+        "2C",  # drug misuse
+        "3A",
+        "3B",
+        "3C",  # domestic abuse
+        "4A",
+        "4B",
+        "4C",  # mental health
+        "5A",
+        "5B",
+        "5C",  # learning disability
+        "6A",
+        "6B",
+        "6C",  # physical disability or illness
         "7A",  # young carer
-        "8B", "8C", "8D", "8E", "8F",  # privately fostered
+        "8B",
+        "8C",
+        "8D",
+        "8E",
+        "8F",  # privately fostered
         "9A",  # unaccompanied asylum-seeking child
         "10A",  # going missing
         "11A",  # child sexual exploitation
@@ -29,15 +45,17 @@ CIN_FACTOR_CODES: Final[frozenset[str]] = frozenset(
         "15A",  # self-harm
         "16A",  # neglect
         "17A",  # emotional abuse
-        "18B", "18C",  # physical abuse
-        "19B", "19C",  # sexual abuse
+        "18B",
+        "18C",  # physical abuse
+        "19B",
+        "19C",  # sexual abuse
         "20",  # other
         "21",  # no factors identified
         "22A",  # female genital mutilation
         "23A",  # abuse linked to faith or belief
         "24A",  # child criminal exploitation
     }
-)  # fmt: skip
+)
 
 # Concerns that referral forms carry and the census list lacks (DESIGN.md).
 EXTRA_CONCERN_CODES: Final[frozenset[str]] = frozenset(
@@ -64,10 +82,30 @@ HEALTH_INDICATORS: Final[frozenset[str]] = frozenset(
 # here, but the whole list is kept so that overrides and imports can be validated.
 SOURCE_CODES: Final[frozenset[str]] = frozenset(
     {
-        "1A", "1B", "1C", "1D", "2A", "2B", "3A", "3B", "3C", "3D", "3E", "3F",
-        "4", "5A", "5B", "5C", "5D", "6", "7", "8", "9", "10",
+        "1A",
+        "1B",
+        "1C",
+        "1D",
+        "2A",
+        "2B",
+        "3A",
+        "3B",
+        "3C",
+        "3D",
+        "3E",
+        "3F",
+        "4",
+        "5A",
+        "5B",
+        "5C",
+        "5D",
+        "6",
+        "7",
+        "8",
+        "9",
+        "10",
     }
-)  # fmt: skip
+)
 
 # Flags the router adds to a decision (others come from the rule engine).
 FLAG_IDENTITY_UNCERTAIN: Final = "IDENTITY_UNCERTAIN"

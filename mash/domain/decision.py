@@ -319,10 +319,22 @@ def decision_to_dict(decision: Decision) -> dict[str, Any]:
 
 
 _REQUIRED: Final = (
-    "decision_id", "agency", "source_id", "source_code", "child_index", "child_key", "match",
-    "route", "level", "rule_set_version", "input_digest", "received_at", "decided_at",
-    "deadline", "decided_by",
-)  # fmt: skip
+    "decision_id",
+    "agency",
+    "source_id",
+    "source_code",
+    "child_index",
+    "child_key",
+    "match",
+    "route",
+    "level",
+    "rule_set_version",
+    "input_digest",
+    "received_at",
+    "decided_at",
+    "deadline",
+    "decided_by",
+)
 
 
 def decision_from_dict(obj: Mapping[str, Any]) -> Decision:

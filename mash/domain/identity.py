@@ -216,9 +216,11 @@ def compare(child: Profile, record: PersonRecord) -> IdentityMatch:
     place = _place(child, record.postcode)
     if ids == "same":
         return IdentityMatch(
-            "POSSIBLE", _score(fore, sur, place), record,
+            "POSSIBLE",
+            _score(fore, sur, place),
+            record,
             "identifier matches but the date of birth differs",
-        )  # fmt: skip
+        )
     return _by_name(child, (their_fore, their_sur), record, ids == "conflict", fore, sur, place)
 
 
@@ -238,9 +240,11 @@ def _by_name(
     if conflict:
         if strong_names and place in ("same", "near"):
             return IdentityMatch(
-                "POSSIBLE", score, record, "name, date of birth and address match but "
-                "the NHS numbers (or UPNs) differ",
-            )  # fmt: skip
+                "POSSIBLE",
+                score,
+                record,
+                "name, date of birth and address match but the NHS numbers (or UPNs) differ",
+            )
         return IdentityMatch("NONE", score, record, "identifiers differ")
     if strong_names:
         return IdentityMatch(
@@ -248,17 +252,21 @@ def _by_name(
         )
     if fore >= FORENAME_STRONG and place == "same":
         return IdentityMatch(
-            "POSSIBLE", score, record,
+            "POSSIBLE",
+            score,
+            record,
             "date of birth, forename and postcode match; surname differs",
-        )  # fmt: skip
+        )
     their_fore, their_sur = theirs
     swapped_fore = forename_similarity(child.surname, their_fore)
     swapped_sur = surname_similarity(child.forenames, their_sur)
     if swapped_fore >= FORENAME_STRONG and swapped_sur >= SURNAME_STRONG and place != "different":
         return IdentityMatch(
-            "POSSIBLE", _score(swapped_fore, swapped_sur, place), record,
+            "POSSIBLE",
+            _score(swapped_fore, swapped_sur, place),
+            record,
             "date of birth matches with forename and surname swapped",
-        )  # fmt: skip
+        )
     return IdentityMatch("NONE", score, record, "names differ")
 
 

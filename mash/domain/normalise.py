@@ -93,7 +93,7 @@ def is_valid_nhs_number(value: str | None) -> bool:
     check = 11 - total % 11
     if check == 11:
         check = 0
-    return check != 10 and check == int(value[9])
+    return bool(check != 10 and check == int(value[9]))
 
 
 def normalise_upn(value: str | None) -> str | None:

@@ -146,7 +146,7 @@ def record_from_mapping(kind: str, obj: Mapping[str, Any]) -> PersonRecord:
     """
     if kind not in ATTRIBUTES:
         raise InvalidRecord(f"unknown record kind {kind!r}")
-    record_kind: RecordKind = kind  # type: ignore[assignment]
+    record_kind: RecordKind = kind
     if not isinstance(obj, Mapping):
         raise InvalidRecord(f"{kind} record is not an object")
     person_id = _field(kind, "?", "person_id", as_text, obj.get("person_id"))

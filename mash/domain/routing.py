@@ -181,7 +181,10 @@ class Router:
             log.error(
                 "rules engine failed (%s) for %s referral %s child %d under rule set %s; "
                 "routed to assessment with ENGINE_ERROR",
-                type(exc).__name__, referral.agency, referral.source_id, child.index,
+                type(exc).__name__,
+                referral.agency,
+                referral.source_id,
+                child.index,
                 self.rules.version,
             )
             level = self.rules.assessment_level

@@ -122,8 +122,9 @@ def _bands(data: Mapping[str, Any], name: str, bound: str, value: str) -> tuple[
     bands = []
     for number, row in enumerate(rows, 1):
         if not isinstance(row, Mapping) or set(row) != {bound, value}:
-            raise RuleError(f"screening: {name} item {number} must have exactly {bound} and "
-                            f"{value}")
+            raise RuleError(
+                f"screening: {name} item {number} must have exactly {bound} and {value}"
+            )
         bands.append(Band(_int(row[bound], f"{name}.{bound}"), _int(row[value], f"{name}.{value}")))
     return tuple(bands)
 
@@ -151,8 +152,9 @@ def policy_from_mapping(data: Mapping[str, Any]) -> ScreeningPolicy:
     return ScreeningPolicy(
         dash_risk=_table(data, "dash_risk"),
         dash_score=descending(_bands(data, "dash_score", "at_least", "points")),
-        age_under_months=tuple(sorted(_bands(data, "age", "under_months", "points"),
-                                      key=lambda band: band.at_least)),
+        age_under_months=tuple(
+            sorted(_bands(data, "age", "under_months", "points"), key=lambda band: band.at_least)
+        ),
         repeat_incidents=descending(_bands(data, "repeat_incidents", "at_least", "points")),
         social_care_status=_table(data, "social_care_status"),
         levels=descending(levels),
@@ -190,16 +192,19 @@ def _age(facts: Mapping[str, Any], policy: ScreeningPolicy) -> tuple[int, str]:
     if band is None:
         return 0, ""
     under = band.at_least
-    words = f"{under // 12} year{'s' if under != 12 else ''}" if under % 12 == 0 else \
-        f"{under} months"
+    words = (
+        f"{under // 12} year{'s' if under != 12 else ''}" if under % 12 == 0 else f"{under} months"
+    )
     return band.value, f"child under {words}"
 
 
 def _flags(facts: Mapping[str, Any], policy: ScreeningPolicy) -> list[tuple[int, str]]:
     marac = facts["marac_referral"] or facts["police_open_marac"]
     return [
-        (policy.present_at_incident if facts["present_at_incident"] else 0,
-         "present at the incident"),
+        (
+            policy.present_at_incident if facts["present_at_incident"] else 0,
+            "present at the incident",
+        ),
         (policy.child_injured if facts["child_injured"] else 0, "injured in the incident"),
         (policy.victim_pregnant if facts["victim_pregnant"] else 0, "victim is pregnant"),
         (policy.strangulation if facts["strangulation"] else 0, "non-fatal strangulation"),
@@ -214,8 +219,10 @@ def _history(facts: Mapping[str, Any], policy: ScreeningPolicy) -> list[tuple[in
     status = facts["social_care_status"]
     return [
         (band.value if band else 0, f"{incidents} domestic incidents at the address in 12 months"),
-        (policy.social_care_status.get(status, 0),
-         f"social care status {status.lower().replace('_', ' ')}"),
+        (
+            policy.social_care_status.get(status, 0),
+            f"social care status {status.lower().replace('_', ' ')}",
+        ),
     ]
 
 
@@ -227,8 +234,12 @@ def screen(facts: Mapping[str, Any], policy: ScreeningPolicy) -> Screening:
     """
     if not facts["domestic_abuse"]:
         return NOT_SCREENED
-    weighed = [_dash(facts, policy), _age(facts, policy), *_flags(facts, policy),
-               *_history(facts, policy)]
+    weighed = [
+        _dash(facts, policy),
+        _age(facts, policy),
+        *_flags(facts, policy),
+        *_history(facts, policy),
+    ]
     score = sum(points for points, _ in weighed)
     reasons = tuple(reason for points, reason in weighed if points > 0)
     band = _first_at_least(policy.levels, score)

@@ -1,6 +1,5 @@
 """The Python API of :mod:`mash.generate` (re-exported there): generate without files."""
 
-
 from __future__ import annotations
 
 from collections.abc import Iterator

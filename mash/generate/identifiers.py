@@ -103,11 +103,7 @@ def upn_check_letter(last_twelve: str) -> str:
 
 def is_valid_upn(value: str) -> bool:
     """13 characters: a check letter that matches the 12 digits after it."""
-    return (
-        len(value) == 13
-        and value[1:].isdigit()
-        and value[0] == upn_check_letter(value[1:])
-    )
+    return len(value) == 13 and value[1:].isdigit() and value[0] == upn_check_letter(value[1:])
 
 
 def make_upn(serial: int, entry_year: int) -> str:

@@ -22,10 +22,16 @@ from mash.generate.sampling import Weighted, chance, small_count
 DAYS_PER_YEAR = 365.25
 UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # letters Royal Mail uses in inward codes
 
-GROUPS: Weighted[str] = Weighted.from_mapping({
-    "british": 78, "south_asian": 8, "eastern_european": 5, "african": 4,
-    "middle_eastern": 3, "east_asian": 2,
-})  # fmt: skip
+GROUPS: Weighted[str] = Weighted.from_mapping(
+    {
+        "british": 78,
+        "south_asian": 8,
+        "eastern_european": 5,
+        "african": 4,
+        "middle_eastern": 3,
+        "east_asian": 2,
+    }
+)
 """Family name traditions: Stockton-on-Tees is about 90% white British, Teesside's towns and
 England's referred children more diverse."""
 
@@ -33,16 +39,27 @@ CHILDREN_PER_HOUSEHOLD: Weighted[int] = Weighted.from_mapping({1: 36, 2: 32, 3: 
 """Children under 18 in a referred household (larger than average families: DfE CIN data show
 referred children more often have several siblings)."""
 
-SOCIAL_CARE_STATUS_KNOWN: Weighted[str] = Weighted.from_mapping({
-    "CLOSED": 45, "NONE": 17, "OPEN_CIN": 22, "CP_PLAN": 12, "LOOKED_AFTER": 4,
-})  # fmt: skip
+SOCIAL_CARE_STATUS_KNOWN: Weighted[str] = Weighted.from_mapping(
+    {
+        "CLOSED": 45,
+        "NONE": 17,
+        "OPEN_CIN": 22,
+        "CP_PLAN": 12,
+        "LOOKED_AFTER": 4,
+    }
+)
 """Status of a child re-referred within 12 months: mostly closed after assessment or no further
 action, some still open (a new contact about an open case), a few on a plan or in care."""
 
 LEAD_PROFESSIONALS = (
-    "Family Hub key worker", "School designated safeguarding lead", "Health visitor",
-    "Early help practitioner", "School nurse", "Youth worker", "Family support worker",
-)  # fmt: skip
+    "Family Hub key worker",
+    "School designated safeguarding lead",
+    "Health visitor",
+    "Early help practitioner",
+    "School nurse",
+    "Youth worker",
+    "Family support worker",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,18 +223,28 @@ class HouseholdFactory:
             middle = None
         school_age = (self.start - dob).days >= 4 * DAYS_PER_YEAR
         return Person(
-            pid=self.counters.next_person(), sex=sex, forename=forename, middle=middle,
-            surname=surname or self._child_surname(household), dob=dob,
-            nhs=self.counters.next_nhs(rng), pupil=self.counters.next_pupil() if school_age else 0,
-        )  # fmt: skip
+            pid=self.counters.next_person(),
+            sex=sex,
+            forename=forename,
+            middle=middle,
+            surname=surname or self._child_surname(household),
+            dob=dob,
+            nhs=self.counters.next_nhs(rng),
+            pupil=self.counters.next_pupil() if school_age else 0,
+        )
 
     def unborn(self, household: Household, edd: date) -> Person:
         """An unborn baby: recorded as "Baby <surname>" with an expected delivery date."""
         return Person(
-            pid=self.counters.next_person(), sex="F" if chance(self.rng, 0.49) else "M",
-            forename="Baby", middle=None, surname=household.mother.surname, dob=None,
-            nhs=None, edd=edd,
-        )  # fmt: skip
+            pid=self.counters.next_person(),
+            sex="F" if chance(self.rng, 0.49) else "M",
+            forename="Baby",
+            middle=None,
+            surname=household.mother.surname,
+            dob=None,
+            nhs=None,
+            edd=edd,
+        )
 
     def _child_surname(self, household: Household) -> str:
         rng = self.rng
@@ -259,11 +286,15 @@ class HouseholdFactory:
         eldest = max([subject_age_days, *sibling_ages])
         mother = self._parent(rng, group, mother_surname, on, int(eldest))
         household = Household(
-            hid=self.counters.next_household(), group=group, postcode=postcode,
-            previous_postcode=previous, mother=mother,
+            hid=self.counters.next_household(),
+            group=group,
+            postcode=postcode,
+            previous_postcode=previous,
+            mother=mother,
             partner=self._partner(rng, group, father_surname, mother),
-            father_surname=father_surname, history=History(),
-        )  # fmt: skip
+            father_surname=father_surname,
+            history=History(),
+        )
         if unborn_edd is not None:
             subject = self.unborn(household, unborn_edd)
         else:

@@ -99,9 +99,13 @@ def household_records(
 
 
 def _social_care(
-    rng: Random, ids: RecordIds, child: Person, household: Household, start: datetime,
+    rng: Random,
+    ids: RecordIds,
+    child: Person,
+    household: Household,
+    start: datetime,
     at: datetime,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     history = household.history
     status = history.sc_status
     record = _base(rng, "social-care", ids.social_care.next(), child, household, at)

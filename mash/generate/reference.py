@@ -41,9 +41,7 @@ class Sector:
 def _data_lines(name: str) -> list[list[str]]:
     text = resources.files("mash.generate").joinpath("data", name).read_text(encoding="utf-8")
     return [
-        line.split("\t")
-        for line in text.splitlines()
-        if line.strip() and not line.startswith("#")
+        line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")
     ]
 
 

@@ -305,9 +305,7 @@ def health_referral(
         "consent": _consent(rng, severe),
         "clinicalNarrative": narrative(rng, scenario.key),
         "referredAt": (
-            iso_time(_time_on(rng, ctx.day, first_hour, last_hour))
-            if chance(rng, 0.85)
-            else None
+            iso_time(_time_on(rng, ctx.day, first_hour, last_hour)) if chance(rng, 0.85) else None
         ),
     }
     return value, [subject]
@@ -380,9 +378,7 @@ def council_referral(
         "family_consent": chance(rng, 0.25 if scenario.severe else 0.8),
         "support_requested": _support(rng, service, scenario),
         "description": narrative(rng, scenario.key),
-        "requested_at": (
-            iso_time(_time_on(rng, ctx.day, 8.5, 17.0)) if chance(rng, 0.9) else None
-        ),
+        "requested_at": (iso_time(_time_on(rng, ctx.day, 8.5, 17.0)) if chance(rng, 0.9) else None),
         "school_urn": (
             ctx.school_urns[int(rng.random() * len(ctx.school_urns))]
             if service == "SCHOOL"

@@ -38,8 +38,11 @@ DEFAULT_DAYS = 30
 
 REFERRAL_SUBJECTS = ("police", "health", "council")
 RECORD_SUBJECTS = (
-    "records.social-care", "records.early-help", "records.police", "records.health",
-)  # fmt: skip
+    "records.social-care",
+    "records.early-help",
+    "records.police",
+    "records.health",
+)
 SUBJECTS = REFERRAL_SUBJECTS + RECORD_SUBJECTS
 """Item subjects: the schema registry's subject names (agency referrals, then record kinds)."""
 

@@ -42,6 +42,7 @@ Publish = Callable[[list[HubEvent]], None]
 
 log = logging.getLogger("mash.board")
 
+
 def _new_id() -> str:
     return uuid.uuid4().hex
 

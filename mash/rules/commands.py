@@ -77,14 +77,19 @@ def _print_check(report: RuleFileReport) -> None:
         _err.print(f"[{colour}]{problem.severity}[/{colour}] {problem}", highlight=False)
     rules = report.rule_set
     if rules is None or report.errors:
-        typer.echo(f"{report.path}: INVALID ({len(report.errors)} errors), "
-                   f"version {report.version}")
+        typer.echo(
+            f"{report.path}: INVALID ({len(report.errors)} errors), version {report.version}"
+        )
         return
     counts = {level: sum(r.level == level for r in rules.rules) for level in rules.levels}
-    levels = ", ".join(f"{lvl} {route} ({counts[lvl]} rules)"
-                       for lvl, route in sorted(rules.levels.items(), reverse=True))
-    typer.echo(f"{report.path}: valid, version {rules.version}: {len(rules.rules)} rules; "
-               f"levels {levels}; default level {rules.default_level}")
+    levels = ", ".join(
+        f"{lvl} {route} ({counts[lvl]} rules)"
+        for lvl, route in sorted(rules.levels.items(), reverse=True)
+    )
+    typer.echo(
+        f"{report.path}: valid, version {rules.version}: {len(rules.rules)} rules; "
+        f"levels {levels}; default level {rules.default_level}"
+    )
 
 
 # --------------------------------------------------------------------------- route
@@ -106,15 +111,22 @@ def route(
     agency: str = typer.Argument(..., help="police, health or council."),
     file: Path = typer.Argument(..., help="The agency's referrals: JSON Lines or Avro container."),
     records: Path | None = typer.Option(
-        None, "--records", help="Directory of cross-agency records (social-care.jsonl, "
+        None,
+        "--records",
+        help="Directory of cross-agency records (social-care.jsonl, "
         "early-help.jsonl, police.jsonl, health.jsonl); a missing file makes that agency's "
-        "check UNAVAILABLE, an empty file means available with nobody in it."),
+        "check UNAVAILABLE, an empty file means available with nobody in it.",
+    ),
     rules: Path | None = typer.Option(None, "--rules", help="Rules file (default: shipped)."),
-    db: str | None = typer.Option(None, "--db", help="Also append decisions to this decision "
-                                  "log (database URL)."),
+    db: str | None = typer.Option(
+        None, "--db", help="Also append decisions to this decision log (database URL)."
+    ),
     received_at: str | None = typer.Option(
-        None, "--received-at", help="When the hub received these referrals (ISO-8601; default "
-        "now): deadlines run from it and ages are taken on that day."),
+        None,
+        "--received-at",
+        help="When the hub received these referrals (ISO-8601; default "
+        "now): deadlines run from it and ages are taken on that day.",
+    ),
 ) -> None:
     """Route referrals offline (no broker): one decision per child as JSON Lines on stdout.
 
@@ -170,14 +182,18 @@ def _bad(bad: Bad) -> None:
 
 
 def _print_summary(summary: RouteSummary, seconds: float, version: str, db: str | None) -> None:
-    routes = ", ".join(f"{route} {summary.routes[route]}"
-                       for route in ("s47", "assessment", "caf", "universal"))
+    routes = ", ".join(
+        f"{route} {summary.routes[route]}" for route in ("s47", "assessment", "caf", "universal")
+    )
     rate = summary.referrals / seconds if seconds > 0 else 0.0
     logged = f"; {summary.logged} new in the decision log" if db else ""
     bad = f"; {summary.bad} bad lines" if summary.bad else ""
-    _err.print(f"routed {summary.referrals} referrals ({summary.children} children) under rules "
-               f"{version} in {seconds:.2f} s ({rate:,.0f}/s): {routes}{bad}{logged}",
-               highlight=False, soft_wrap=True)
+    _err.print(
+        f"routed {summary.referrals} referrals ({summary.children} children) under rules "
+        f"{version} in {seconds:.2f} s ({rate:,.0f}/s): {routes}{bad}{logged}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 # --------------------------------------------------------------------------- whatif
@@ -186,11 +202,15 @@ def _print_summary(summary: RouteSummary, seconds: float, version: str, db: str 
 def whatif(
     rules: Path = typer.Option(..., "--rules", help="The proposed rules file."),
     db: str | None = typer.Option(None, "--db", help="Decision log URL (default: settings)."),
-    since: str | None = typer.Option(None, "--since", help="Only decisions made on or after "
-                                     "this date (YYYY-MM-DD)."),
+    since: str | None = typer.Option(
+        None, "--since", help="Only decisions made on or after this date (YYYY-MM-DD)."
+    ),
     as_json: bool = JsonOption,
-    fail_on_down: bool = typer.Option(False, "--fail-on-down", help="Exit 1 if any child would "
-                                      "go to a lower route (for CI on a rules change)."),
+    fail_on_down: bool = typer.Option(
+        False,
+        "--fail-on-down",
+        help="Exit 1 if any child would go to a lower route (for CI on a rules change).",
+    ),
 ) -> None:
     """Re-decide the logged children under another rule set: the transition matrix and every
     child whose route would go down, for a safety review before a policy change."""
@@ -238,7 +258,10 @@ def _print_whatif(report: WhatIfReport) -> None:
         f"{report.total} children re-decided (logged under {compared}): "
         f"{report.unchanged} unchanged, {len(report.downgrades)} down, "
         f"{len(report.upgrades)} up; {len(report.skipped)} skipped, "
-        f"{report.overrides_ignored} overrides not re-decided", highlight=False, soft_wrap=True)
+        f"{report.overrides_ignored} overrides not re-decided",
+        highlight=False,
+        soft_wrap=True,
+    )
     for ref, why in report.skipped[:10]:
         _err.print(f"[yellow]skipped[/yellow] {ref}: {why}", highlight=False)
 
@@ -258,10 +281,13 @@ def _print_downgrades(out: Console, report: WhatIfReport) -> None:
     for name in columns:
         table.add_column(name, overflow="fold")  # ids are never cut short
     for move in report.downgrades[:_DOWN_SHOWN]:
-        table.add_row(move.decision_id, move.child_key,
-                      f"{move.agency} {move.source_id} #{move.child_index}",
-                      f"[red]{move.old_route} -> {move.new_route}[/red]",
-                      ", ".join(move.lost_rules) or "-")
+        table.add_row(
+            move.decision_id,
+            move.child_key,
+            f"{move.agency} {move.source_id} #{move.child_index}",
+            f"[red]{move.old_route} -> {move.new_route}[/red]",
+            ", ".join(move.lost_rules) or "-",
+        )
     out.print(table)
     if len(report.downgrades) > _DOWN_SHOWN:
         out.print(f"... and {len(report.downgrades) - _DOWN_SHOWN} more (use --json for all)")

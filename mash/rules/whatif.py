@@ -44,12 +44,19 @@ class Move:
         return ROUTE_RANK[self.new_route] < ROUTE_RANK[self.old_route]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"decision_id": self.decision_id, "child_key": self.child_key,
-                "agency": self.agency, "source_id": self.source_id,
-                "child_index": self.child_index, "old_route": self.old_route,
-                "new_route": self.new_route, "old_level": self.old_level,
-                "new_level": self.new_level, "lost_rules": list(self.lost_rules),
-                "gained_rules": list(self.gained_rules)}
+        return {
+            "decision_id": self.decision_id,
+            "child_key": self.child_key,
+            "agency": self.agency,
+            "source_id": self.source_id,
+            "child_index": self.child_index,
+            "old_route": self.old_route,
+            "new_route": self.new_route,
+            "old_level": self.old_level,
+            "new_level": self.new_level,
+            "lost_rules": list(self.lost_rules),
+            "gained_rules": list(self.gained_rules),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +133,12 @@ def move_of(old: Mapping[str, Any], new: Outcome) -> Move:
     )
 
 
-def compare(pairs: Iterable[tuple[Mapping[str, Any], Outcome]], rule_set_version: str,
-            skipped: Iterable[tuple[str, str]] = (), overrides_ignored: int = 0) -> WhatIfReport:
+def compare(
+    pairs: Iterable[tuple[Mapping[str, Any], Outcome]],
+    rule_set_version: str,
+    skipped: Iterable[tuple[str, str]] = (),
+    overrides_ignored: int = 0,
+) -> WhatIfReport:
     """The report from (logged decision, new outcome) pairs: the pure core of ``whatif``."""
     matrix: Counter[tuple[str, str]] = Counter()
     down: list[Move] = []
@@ -140,8 +151,15 @@ def compare(pairs: Iterable[tuple[Mapping[str, Any], Outcome]], rule_set_version
         if move.old_route != move.new_route:
             (down if move.down else up).append(move)
     severity = sorted(down, key=lambda m: (-ROUTE_RANK[m.old_route], ROUTE_RANK[m.new_route]))
-    return WhatIfReport(rule_set_version, dict(matrix), tuple(severity), tuple(up),
-                        tuple(skipped), overrides_ignored, tuple(sorted(versions)))
+    return WhatIfReport(
+        rule_set_version,
+        dict(matrix),
+        tuple(severity),
+        tuple(up),
+        tuple(skipped),
+        overrides_ignored,
+        tuple(sorted(versions)),
+    )
 
 
 def whatif(decisions: Iterable[Mapping[str, Any]], rules: RuleSet) -> WhatIfReport:

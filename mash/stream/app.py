@@ -118,8 +118,12 @@ def create_app(
     app.service(cast(Any, ingest))  # after the producer and the feed it sends through
 
     async def started() -> None:
-        log.info("worker %s routing %s (topic prefix %r)", config.group,
-                 ", ".join(config.topics.ingest()), config.topics.prefix)
+        log.info(
+            "worker %s routing %s (topic prefix %r)",
+            config.group,
+            ", ".join(config.topics.ingest()),
+            config.topics.prefix,
+        )
 
     async def report() -> None:
         log.info("worker %s: %s", config.group, pipeline.counts.summary())

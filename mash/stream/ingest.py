@@ -154,5 +154,6 @@ class IngestLoop(Service):
         try:
             await self._consumer.commit(positions)
         except KafkaError as exc:  # CommitFailedError, IllegalStateError (partition moved)
-            log.warning("offsets not committed (%s): the batch will be read again",
-                        type(exc).__name__)  # fmt: skip
+            log.warning(
+                "offsets not committed (%s): the batch will be read again", type(exc).__name__
+            )

@@ -177,7 +177,11 @@ class Pipeline:
         self.counts.dead_letters[stage] += 1
         log.warning(
             "dead letter: %s[%d]@%d at %s: %s",
-            message.topic, message.partition, message.offset, stage, reason,
+            message.topic,
+            message.partition,
+            message.offset,
+            stage,
+            reason,
         )
         record = dead_letter_record(message, stage, reason, self.clock.now(), self.worker)
         try:

@@ -122,8 +122,9 @@ class RecordFeed(Service):
         for topic, kind in self._kinds.items():
             partitions = found.get(topic)
             if not partitions:
-                log.warning("record topic %s does not exist: %s checks stay UNAVAILABLE",
-                            topic, kind)
+                log.warning(
+                    "record topic %s does not exist: %s checks stay UNAVAILABLE", topic, kind
+                )
                 continue
             by_kind[kind] = [TopicPartition(topic, p) for p in sorted(partitions)]
         assigned = [tp for tps in by_kind.values() for tp in tps]
@@ -143,7 +144,8 @@ class RecordFeed(Service):
         from aiokafka.admin import AIOKafkaAdminClient
 
         admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.bootstrap, client_id="mash-records",
+            bootstrap_servers=self.bootstrap,
+            client_id="mash-records",
             **client_options("aiokafka"),
         )
         await admin.start()
@@ -217,7 +219,11 @@ class RecordFeed(Service):
             await asyncio.wait_for(self._ready.wait(), timeout_s)
         except TimeoutError:
             missing = [kind for kind in RECORD_KINDS if not self.index.available(kind)]
-            log.warning("records not loaded after %.0f s (%s): routing anyway; their checks "
-                        "are UNAVAILABLE and fail upward", timeout_s, ", ".join(missing))
+            log.warning(
+                "records not loaded after %.0f s (%s): routing anyway; their checks "
+                "are UNAVAILABLE and fail upward",
+                timeout_s,
+                ", ".join(missing),
+            )
             return False
         return True

@@ -60,8 +60,14 @@ class ProducerSender:
                 return
             self.resent += len(failed)
             topics = sorted({message.topic for message, _ in failed})
-            log.warning("%d of %d messages not acknowledged (%s, to %s); re-sending in %.1f s",
-                        len(failed), len(pending), failed[0][1], ", ".join(topics), delay)
+            log.warning(
+                "%d of %d messages not acknowledged (%s, to %s); re-sending in %.1f s",
+                len(failed),
+                len(pending),
+                failed[0][1],
+                ", ".join(topics),
+                delay,
+            )
             await self._sleep(delay)
             delay = min(delay * 2, RETRY_MAX_S)
             pending = [message for message, _ in failed]

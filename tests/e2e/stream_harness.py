@@ -59,8 +59,11 @@ class Expected:
         return set(self.decisions)
 
 
-def offline_decisions(rules: Any, records: Mapping[str, list[dict[str, Any]]],
-                      referrals: Iterable[tuple[str, dict[str, Any]]]) -> Expected:
+def offline_decisions(
+    rules: Any,
+    records: Mapping[str, list[dict[str, Any]]],
+    referrals: Iterable[tuple[str, dict[str, Any]]],
+) -> Expected:
     index = RecordIndex()
     for kind in RECORD_KINDS:
         for row in records.get(kind, []):
@@ -88,9 +91,12 @@ class TopicReader:
     """Reads topics from the beginning (read_committed) and keeps going where it stopped."""
 
     def __init__(self, bootstrap: str, topic_names: Iterable[str]) -> None:
-        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                       isolation_level="read_committed",
-                                       auto_offset_reset="earliest")
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            auto_offset_reset="earliest",
+        )
         partitions = []
         for name in topic_names:
             found = self._consumer.partitions_for_topic(name) or set()
@@ -122,8 +128,9 @@ class DecisionsSeen:
             self.events += 1
         return len(self.by_id)
 
-    def wait_for(self, ids: set[str], timeout_s: float,
-                 alive: Callable[[], bool] = lambda: True) -> None:
+    def wait_for(
+        self, ids: set[str], timeout_s: float, alive: Callable[[], bool] = lambda: True
+    ) -> None:
         """Read until every id in ``ids`` has been seen (AssertionError on timeout)."""
         deadline = time.monotonic() + timeout_s
         while not ids <= self.by_id.keys():
@@ -164,21 +171,26 @@ def same_decision(stream: Mapping[str, Any], offline: Mapping[str, Any]) -> list
 # --------------------------------------------------------------------------- data
 
 
-def vignette_data() -> tuple[dict[str, list[dict[str, Any]]], list[tuple[str, dict[str, Any]]],
-                             list[dict[str, Any]]]:
+def vignette_data() -> tuple[
+    dict[str, list[dict[str, Any]]], list[tuple[str, dict[str, Any]]], list[dict[str, Any]]
+]:
     """The public vignettes: records by kind, referrals in file order, expected lines."""
     records: dict[str, list[dict[str, Any]]] = {
         kind: read_jsonl(VIGNETTES / "records" / f"{kind}.jsonl")
         for kind in RECORD_KINDS
         if (VIGNETTES / "records" / f"{kind}.jsonl").exists()
     }
-    referrals = [(agency, obj) for agency in ("police", "health", "council")
-                 for obj in read_jsonl(VIGNETTES / f"{agency}.jsonl")]
+    referrals = [
+        (agency, obj)
+        for agency in ("police", "health", "council")
+        for obj in read_jsonl(VIGNETTES / f"{agency}.jsonl")
+    ]
     return records, referrals, read_jsonl(VIGNETTES / "expected.jsonl")
 
 
-def generated_data(n: int, seed: int) -> tuple[dict[str, list[dict[str, Any]]],
-                                               list[tuple[str, dict[str, Any]]]]:
+def generated_data(
+    n: int, seed: int
+) -> tuple[dict[str, list[dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
     """Synthetic referrals and the records of the same people (``mash.generate``)."""
     from mash.generate import generate, generate_records
 
@@ -188,16 +200,25 @@ def generated_data(n: int, seed: int) -> tuple[dict[str, list[dict[str, Any]]],
     return dict(records), list(generate(n, seed=seed))
 
 
-def generated_feed(bootstrap: str, topics: Topics, registry: Registry, n: int, seed: int,
-                   chunk: int, pause_s: float) -> tuple[Expected, Feed]:
+def generated_feed(
+    bootstrap: str,
+    topics: Topics,
+    registry: Registry,
+    n: int,
+    seed: int,
+    chunk: int,
+    pause_s: float,
+) -> tuple[Expected, Feed]:
     """``n`` generated referrals ready to publish paced (not started), what the offline router
     decides for them, and their people's records already on the record topics."""
     records, referrals = generated_data(n, seed)
     publisher = Publisher(bootstrap)
     publisher.send(record_messages(registry, topics, records))
     publisher.close()
-    messages = [referral_message(registry, topics, agency, obj, i)
-                for i, (agency, obj) in enumerate(referrals)]
+    messages = [
+        referral_message(registry, topics, agency, obj, i)
+        for i, (agency, obj) in enumerate(referrals)
+    ]
     feed = Feed(bootstrap, messages, chunk=chunk, pause_s=pause_s)
     return offline_decisions(load_rules(), records, referrals), feed
 

@@ -30,9 +30,11 @@ pytestmark = pytest.mark.timeout(300)
 REFERRALS = 300
 
 
-def garbage(registry: Registry, topics: Topics, valid: list[Message], rng: random.Random
-            ) -> list[Message]:
+def garbage(
+    registry: Registry, topics: Topics, valid: list[Message], rng: random.Random
+) -> list[Message]:
     """Bad messages of every kind the hub meets, each keyed ``garbage-N``."""
+
     def key(n: int) -> bytes:
         return f"garbage-{n}".encode()
 
@@ -65,8 +67,10 @@ def test_garbage_goes_to_the_dead_letter_topic_and_valid_referrals_flow(
     rng = random.Random(7)
     records, referrals = generated_data(REFERRALS, seed=44)
     expected = offline_decisions(load_rules(), records, referrals)
-    valid = [referral_message(registry, topics, agency, obj, i)
-             for i, (agency, obj) in enumerate(referrals)]
+    valid = [
+        referral_message(registry, topics, agency, obj, i)
+        for i, (agency, obj) in enumerate(referrals)
+    ]
     bad = garbage(registry, topics, valid, rng)
     mixed = list(valid)
     for message in bad:

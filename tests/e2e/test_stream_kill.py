@@ -40,8 +40,9 @@ def test_a_killed_worker_loses_nothing_and_the_log_holds_each_decision_once(
     kafka_bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
     registry = Registry.default()
-    expected, flowing = generated_feed(kafka_bootstrap, topics, registry, REFERRALS, 21,
-                                       CHUNK, PAUSE_S)
+    expected, flowing = generated_feed(
+        kafka_bootstrap, topics, registry, REFERRALS, 21, CHUNK, PAUSE_S
+    )
     seen = DecisionsSeen(kafka_bootstrap, topics, registry)
     with workers(kafka_bootstrap, topics, tmp_path) as pool:
         first = pool.start("w1")
@@ -70,8 +71,9 @@ def test_a_killed_worker_loses_nothing_and_the_log_holds_each_decision_once(
     for decision_id, events in seen.by_id.items():
         for event in events:
             differs = same_decision(event, expected.decisions[decision_id])
-            assert differs == [], {k: (event.get(k), expected.decisions[decision_id][k])
-                                   for k in differs}
+            assert differs == [], {
+                k: (event.get(k), expected.decisions[decision_id][k]) for k in differs
+            }
     # (3) the log's set semantics: each decision exactly once
     every_event = [event for events in seen.by_id.values() for event in events]
     assert len(every_event) == len(expected.ids) + copies
@@ -89,5 +91,7 @@ def test_a_killed_worker_loses_nothing_and_the_log_holds_each_decision_once(
     # invalid generated referrals (if any) were dead-lettered, not dropped
     letters = read_all(kafka_bootstrap, [topics.deadletter], quiet_s=1.0)
     assert {m.key.decode() for m in letters} == set(expected.invalid)
-    print(f"\nkill test: {len(expected.ids)} decisions, killed after {decided_at_kill}, "
-          f"{copies} re-published copies collapsed by the log")
+    print(
+        f"\nkill test: {len(expected.ids)} decisions, killed after {decided_at_kill}, "
+        f"{copies} re-published copies collapsed by the log"
+    )

@@ -38,8 +38,9 @@ def test_two_workers_share_the_work_and_one_leaving_loses_nothing(
     kafka_bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
     registry = Registry.default()
-    expected, flowing = generated_feed(kafka_bootstrap, topics, registry, REFERRALS, 33,
-                                       CHUNK, PAUSE_S)
+    expected, flowing = generated_feed(
+        kafka_bootstrap, topics, registry, REFERRALS, 33, CHUNK, PAUSE_S
+    )
     seen = DecisionsSeen(kafka_bootstrap, topics, registry)
     with workers(kafka_bootstrap, topics, tmp_path) as pool:
         staying = pool.start("w1")
@@ -70,7 +71,8 @@ def test_two_workers_share_the_work_and_one_leaving_loses_nothing(
     for decision_id, events in seen.by_id.items():
         for event in events:
             differs = same_decision(event, expected.decisions[decision_id])
-            assert differs == [], {k: (event.get(k), expected.decisions[decision_id][k])
-                                   for k in differs}
+            assert differs == [], {
+                k: (event.get(k), expected.decisions[decision_id][k]) for k in differs
+            }
     every_event = [event for events in seen.by_id.values() for event in events]
     assert read_decision_log_count(tmp_path / "log.db", every_event) == len(expected.ids)

@@ -40,8 +40,10 @@ def test_every_vignette_child_is_decided_and_queued_as_the_guidance_expects(
 
     publisher = Publisher(kafka_bootstrap)
     publisher.send(record_messages(registry, topics, records))
-    messages = [referral_message(registry, topics, agency, obj, i)
-                for i, (agency, obj) in enumerate(referrals)]
+    messages = [
+        referral_message(registry, topics, agency, obj, i)
+        for i, (agency, obj) in enumerate(referrals)
+    ]
     publisher.send(messages)
     publisher.close()
     police = [value for topic, _, value in messages if topic == topics.referrals("police")]
@@ -74,8 +76,11 @@ def test_every_vignette_child_is_decided_and_queued_as_the_guidance_expects(
     assert queued == {i: d["route"] for i, d in expected.decisions.items()}
 
     # the routes the guidance accepts (the public vignettes)
-    by_child = {(d["agency"], d["source_id"], d["child_index"]): d["route"]
-                for events in seen.by_id.values() for d in events}
+    by_child = {
+        (d["agency"], d["source_id"], d["child_index"]): d["route"]
+        for events in seen.by_id.values()
+        for d in events
+    }
     for line in expected_lines:
         key = (line["agency"], line["source_id"], line["child_index"])
         assert by_child[key] in line["acceptable"], f"{key}: {by_child[key]} ({line['guidance']})"

@@ -10,9 +10,15 @@ import pytest
 from mash.errors import ConfigError
 from mash.kafka_security import ClientSecurity, client_options
 
-ALL = ("MASH_SECURITY_PROTOCOL", "MASH_SASL_MECHANISM", "MASH_SASL_USERNAME",
-       "MASH_SASL_PASSWORD", "MASH_SASL_PASSWORD_FILE", "MASH_SSL_CAFILE",
-       "MASH_CREDENTIALS_FILE")
+ALL = (
+    "MASH_SECURITY_PROTOCOL",
+    "MASH_SASL_MECHANISM",
+    "MASH_SASL_USERNAME",
+    "MASH_SASL_PASSWORD",
+    "MASH_SASL_PASSWORD_FILE",
+    "MASH_SSL_CAFILE",
+    "MASH_CREDENTIALS_FILE",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -49,9 +55,17 @@ def test_the_credentials_file_of_mash_broker_credentials_is_read(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     path = tmp_path / "creds.json"
-    path.write_text(json.dumps({"bootstrap": "h:1", "security_protocol": "SASL_PLAINTEXT",
-                                "sasl_mechanism": "SCRAM-SHA-512", "username": "auditor",
-                                "password": "pw"}))
+    path.write_text(
+        json.dumps(
+            {
+                "bootstrap": "h:1",
+                "security_protocol": "SASL_PLAINTEXT",
+                "sasl_mechanism": "SCRAM-SHA-512",
+                "username": "auditor",
+                "password": "pw",
+            }
+        )
+    )
     monkeypatch.setenv("MASH_CREDENTIALS_FILE", str(path))
     security = ClientSecurity.from_settings()
     assert (security.username, security.password, security.sasl) == ("auditor", "pw", True)

@@ -9,8 +9,9 @@ refuses rather than guess a database.
 from __future__ import annotations
 
 from alembic import context
+from sqlmodel import SQLModel
 
-from mash.audit.models import SQLModel
+import mash.audit.models  # noqa: F401  (registers the log's tables on SQLModel.metadata)
 from mash.errors import AuditError
 
 VERSION_TABLE = "mash_audit_version"

@@ -29,8 +29,12 @@ def mash(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MASH_HOME": str(home), "USER": "auditor.on.duty"}
     return subprocess.run(
         [sys.executable, "-c", "from mash.cli import main; main()", *args],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -38,9 +42,18 @@ def filled(db_url: str, make_decision: MakeDecision) -> str:
     with open_log(db_url) as log:
         log.append([make_decision(i) for i in range(30)])
         log.append(
-            [make_decision(99, kind="override", action="OVERRIDE", supersedes="dec-000002",
-                           route="s47", decided_by="sw.jones", reason="Disclosure at school.")]
-        )  # fmt: skip
+            [
+                make_decision(
+                    99,
+                    kind="override",
+                    action="OVERRIDE",
+                    supersedes="dec-000002",
+                    route="s47",
+                    decided_by="sw.jones",
+                    reason="Disclosure at school.",
+                )
+            ]
+        )
     return db_url
 
 
@@ -56,20 +69,40 @@ def test_keygen_checkpoint_and_verify(filled: str, tmp_path: Path) -> None:
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert mash(tmp_path, "audit", "keygen", "--out", str(key)).returncode == 2  # no overwrite
     checkpoint = tmp_path / "checkpoint.json"
-    signed = mash(tmp_path, "audit", "checkpoint", "--db", filled, "--key", str(key),
-                  "--out", str(checkpoint))  # fmt: skip
+    signed = mash(
+        tmp_path, "audit", "checkpoint", "--db", filled, "--key", str(key), "--out", str(checkpoint)
+    )
     assert signed.returncode == 0, signed.stderr
     head = json.loads(checkpoint.read_text())
     assert head["tree_size"] == 31 and head["format"] == "mash-decision-log-checkpoint/1"
-    verified = mash(tmp_path, "audit", "verify", "--db", filled, "--checkpoint", str(checkpoint),
-                    "--public-key", f"{key}.pub", "--json")  # fmt: skip
+    verified = mash(
+        tmp_path,
+        "audit",
+        "verify",
+        "--db",
+        filled,
+        "--checkpoint",
+        str(checkpoint),
+        "--public-key",
+        f"{key}.pub",
+        "--json",
+    )
     assert verified.returncode == 0, verified.stderr
     result = json.loads(verified.stdout)
     assert result["ok"] and result["entries"] == 31 and result["root_hash"] == head["root_hash"]
     stranger = tmp_path / "stranger.key"
     assert mash(tmp_path, "audit", "keygen", "--out", str(stranger)).returncode == 0
-    distrusted = mash(tmp_path, "audit", "verify", "--db", filled, "--checkpoint",
-                      str(checkpoint), "--public-key", f"{stranger}.pub")  # fmt: skip
+    distrusted = mash(
+        tmp_path,
+        "audit",
+        "verify",
+        "--db",
+        filled,
+        "--checkpoint",
+        str(checkpoint),
+        "--public-key",
+        f"{stranger}.pub",
+    )
     assert distrusted.returncode == 1
     assert "not trusted key" in distrusted.stderr
 
@@ -95,15 +128,28 @@ def test_show_explains_and_is_logged(filled: str, tmp_path: Path) -> None:
 
 
 def test_query_filters_and_is_logged(filled: str, tmp_path: Path) -> None:
-    found = mash(tmp_path, "audit", "query", "--db", filled, "--route", "caf", "--since",
-                 "2026-05-01", "--until", "2026-05-10", "--json")  # fmt: skip
+    found = mash(
+        tmp_path,
+        "audit",
+        "query",
+        "--db",
+        filled,
+        "--route",
+        "caf",
+        "--since",
+        "2026-05-01",
+        "--until",
+        "2026-05-10",
+        "--json",
+    )
     assert found.returncode == 0, found.stderr
     ids = [json.loads(line)["decision_id"] for line in found.stdout.splitlines()]
     assert ids == ["dec-000002", "dec-000006"]
     by_rule = mash(tmp_path, "audit", "query", "--db", filled, "--rule", "l4.rule_0", "--json")
     assert [json.loads(x)["decision_id"] for x in by_rule.stdout.splitlines()] == [
-        "dec-000000", "dec-000028",
-    ]  # fmt: skip
+        "dec-000000",
+        "dec-000028",
+    ]
     table = mash(tmp_path, "audit", "query", "--db", filled, "--child-key", "nhs:9990000007")
     assert "dec-000007" in table.stdout and "1 decision(s)" in table.stderr
     bad = mash(tmp_path, "audit", "query", "--db", filled, "--since", "last tuesday")
@@ -112,8 +158,10 @@ def test_query_filters_and_is_logged(filled: str, tmp_path: Path) -> None:
     assert bad_route.returncode == 2
     logged = accesses(filled)
     assert logged[0] == (
-        "auditor.on.duty", "query", {"route": "caf", "since": "2026-05-01", "until": "2026-05-10"}
-    )  # fmt: skip
+        "auditor.on.duty",
+        "query",
+        {"route": "caf", "since": "2026-05-01", "until": "2026-05-10"},
+    )
     assert [a[1] for a in logged] == ["query", "query", "query"]  # bad usage is not a read
 
 
@@ -131,15 +179,23 @@ def test_export_csv_and_jsonl_and_jsonl_reverifies_alone(filled: str, tmp_path: 
     as_csv = mash(tmp_path, "audit", "export", "--db", filled, "--format", "csv", "--route", "s47")
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [r["decision_id"] for r in rows] == [
-        "dec-000000", "dec-000004", "dec-000008", "dec-000012", "dec-000016", "dec-000020",
-        "dec-000024", "dec-000028", "dec-000099",
-    ]  # fmt: skip
+        "dec-000000",
+        "dec-000004",
+        "dec-000008",
+        "dec-000012",
+        "dec-000016",
+        "dec-000020",
+        "dec-000024",
+        "dec-000028",
+        "dec-000099",
+    ]
     assert rows[-1]["supersedes"] == "dec-000002" and rows[-1]["kind"] == "override"
     assert "social-care=FOUND" in rows[0]["checks"].split(";")
     assert mash(tmp_path, "audit", "export", "--db", filled, "--format", "xml").returncode == 2
     assert [(a[1], a[2]["format"]) for a in accesses(filled)] == [
-        ("export", "jsonl"), ("export", "csv"),
-    ]  # fmt: skip
+        ("export", "jsonl"),
+        ("export", "csv"),
+    ]
     verified = mash(tmp_path, "audit", "verify", "--db", filled)
     assert verified.returncode == 0 and "Access log: 2 records" in verified.stdout
 
@@ -195,10 +251,16 @@ def test_show_explains_every_vignette_decision_to_a_social_worker(
     assert len(decisions) >= 10
     first = decisions[0]
     event = OverrideEvent.from_mapping(
-        {"event_id": "evt-v1", "decision_id": first["decision_id"], "action": "OVERRIDE",
-         "route": "assessment", "reason": "Strategy discussion held; s17 assessment agreed.",
-         "actor": "tm.patel", "at": "2026-05-20T15:00:00Z"}
-    )  # fmt: skip
+        {
+            "event_id": "evt-v1",
+            "decision_id": first["decision_id"],
+            "action": "OVERRIDE",
+            "route": "assessment",
+            "reason": "Strategy discussion held; s17 assessment agreed.",
+            "actor": "tm.patel",
+            "at": "2026-05-20T15:00:00Z",
+        }
+    )
     override = override_entry(event, first)
     assert override is not None
     with open_log(db_url) as log:

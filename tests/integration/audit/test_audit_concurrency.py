@@ -44,8 +44,11 @@ def test_concurrent_appenders_share_one_chain(
         path.write_text(json.dumps([make_decision(i) for i in ids]))
         process = subprocess.Popen(
             [sys.executable, "-c", APPENDER, db_url, str(path), str(seed)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"
         processes.append(process)
     for process in processes:

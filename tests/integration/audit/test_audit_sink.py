@@ -55,8 +55,17 @@ class SinkProcess:
 
     def start(self, *extra: str) -> None:
         self._log = self.log_path.open("a")
-        command = [sys.executable, "-c", "from mash.cli import main; main()", "sink", "--db",
-                   self.db_url, "--group", self.group, *extra]  # fmt: skip
+        command = [
+            sys.executable,
+            "-c",
+            "from mash.cli import main; main()",
+            "sink",
+            "--db",
+            self.db_url,
+            "--group",
+            self.group,
+            *extra,
+        ]
         self.process = subprocess.Popen(
             command, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, text=True
         )
@@ -105,9 +114,16 @@ def producer(bootstrap: str) -> KafkaProducer:
 
 
 def override_event(event_id: str, decision_id: str, action: str, **fields: Any) -> bytes:
-    record = {"event_id": event_id, "decision_id": decision_id, "action": action,
-              "route": None, "reason": None, "actor": "sw.jones",
-              "at": datetime(2026, 5, 20, 14, 0, tzinfo=UTC), **fields}  # fmt: skip
+    record = {
+        "event_id": event_id,
+        "decision_id": decision_id,
+        "action": action,
+        "route": None,
+        "reason": None,
+        "actor": "sw.jones",
+        "at": datetime(2026, 5, 20, 14, 0, tzinfo=UTC),
+        **fields,
+    }
     return REGISTRY.encode("override", record)
 
 
@@ -122,9 +138,12 @@ def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
 
 def read_all(bootstrap: str, topic: str) -> list[Any]:
     consumer = KafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        consumer_timeout_ms=5000, enable_auto_commit=False,
-    )  # fmt: skip
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+        enable_auto_commit=False,
+    )
     try:
         return list(consumer)
     finally:
@@ -245,15 +264,18 @@ def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
         override, confirm = log.get("evt-1"), log.get("evt-2")
         assert override is not None and confirm is not None
         assert (override["supersedes"], override["route"], override["decided_by"]) == (
-            "dec-000001", "s47", "sw.jones",
-        )  # fmt: skip
+            "dec-000001",
+            "s47",
+            "sw.jones",
+        )
         assert confirm["route"] == decisions[2]["route"] and confirm["action"] == "CONFIRM"
         assert log.get("dec-000001") is not None  # the superseded decision stays
         order = logged_ids(db_url)
         assert order.index("dec-000001") < order.index("evt-1")
         assert order.index("dec-000002") < order.index("evt-2")
-    letters = [REGISTRY.decode(m.value, "deadletter") for m in read_all(
-        kafka_bootstrap, topics.deadletter)]  # fmt: skip
+    letters = [
+        REGISTRY.decode(m.value, "deadletter") for m in read_all(kafka_bootstrap, topics.deadletter)
+    ]
     assert sorted(
         letter["value"] for letter in letters if letter["source_topic"] == topics.decisions
     ) == sorted(garbage)
@@ -270,17 +292,30 @@ def test_staff_events_read_before_their_decisions_are_logged_after_them(
     sink_for: Callable[[str], SinkProcess],
     make_decision: MakeDecision,
 ) -> None:
-    send_staff_events(kafka_bootstrap, topics.overrides, [
-        override_event("evt-c", "dec-000002", "CONFIRM"),
-        override_event("evt-o", "dec-000001", "OVERRIDE", route="s47",
-                       reason="Sibling disclosed abuse at school."),
-        override_event("evt-k", "dec-000003", "CLAIM"),
-    ])  # fmt: skip
+    send_staff_events(
+        kafka_bootstrap,
+        topics.overrides,
+        [
+            override_event("evt-c", "dec-000002", "CONFIRM"),
+            override_event(
+                "evt-o",
+                "dec-000001",
+                "OVERRIDE",
+                route="s47",
+                reason="Sibling disclosed abuse at school.",
+            ),
+            override_event("evt-k", "dec-000003", "CLAIM"),
+        ],
+    )
     sink = sink_for(db_url)
     sink.start("--until-idle", "3", "--batch", "16")  # held events keep an idle sink running
     # Read, held, and the stored position kept at the oldest held event: nothing logged yet.
-    wait_for(lambda: stored_offsets(db_url, topics.overrides).get(0) == 0, 120,
-             "the staff events to be read and held", sink)  # fmt: skip
+    wait_for(
+        lambda: stored_offsets(db_url, topics.overrides).get(0) == 0,
+        120,
+        "the staff events to be read and held",
+        sink,
+    )
     assert logged_ids(db_url) == []
     decisions = [make_decision(i) for i in range(40)]
     publish_decisions(kafka_bootstrap, topics.decisions, decisions)
@@ -297,8 +332,10 @@ def test_staff_events_read_before_their_decisions_are_logged_after_them(
         confirm, override = log.get("evt-c"), log.get("evt-o")
     assert confirm is not None and override is not None
     assert (confirm["route"], confirm["level"], confirm["supersedes"]) == (
-        decisions[2]["route"], decisions[2]["level"], "dec-000002",
-    )  # fmt: skip
+        decisions[2]["route"],
+        decisions[2]["level"],
+        "dec-000002",
+    )
     assert (override["route"], override["supersedes"]) == ("s47", "dec-000001")
     assert confirm["child_key"] == decisions[2]["child_key"]
     assert override["child_key"] == decisions[1]["child_key"]
@@ -316,9 +353,14 @@ def test_a_staff_event_on_an_unknown_decision_is_dead_lettered_after_the_hold_ti
     decisions = [make_decision(i) for i in range(4)]
     publish_decisions(kafka_bootstrap, topics.decisions, decisions)
     unknown = override_event("evt-x", "dec-999999", "CONFIRM")
-    send_staff_events(kafka_bootstrap, topics.overrides, [
-        unknown, override_event("evt-ok", "dec-000001", "CONFIRM"),
-    ])  # fmt: skip
+    send_staff_events(
+        kafka_bootstrap,
+        topics.overrides,
+        [
+            unknown,
+            override_event("evt-ok", "dec-000001", "CONFIRM"),
+        ],
+    )
     sink = sink_for(db_url)
     sink.start("--until-idle", "2", "--hold-s", "10")
     # The event behind it is logged at once; the position waits at the held one (offset 0).
@@ -326,8 +368,9 @@ def test_a_staff_event_on_an_unknown_decision_is_dead_lettered_after_the_hold_ti
     assert stored_offsets(db_url, topics.overrides)[0] == 0
     assert sink.wait(timeout=180) == 0, sink.output()
 
-    letters = [REGISTRY.decode(m.value, "deadletter") for m in read_all(
-        kafka_bootstrap, topics.deadletter)]  # fmt: skip
+    letters = [
+        REGISTRY.decode(m.value, "deadletter") for m in read_all(kafka_bootstrap, topics.deadletter)
+    ]
     assert [(x["source_topic"], x["partition"], x["offset"], x["value"]) for x in letters] == [
         (topics.overrides, 0, 0, unknown)
     ]
@@ -349,10 +392,14 @@ def test_a_sink_killed_while_an_event_is_held_loses_and_duplicates_nothing(
 ) -> None:
     decisions = [make_decision(i) for i in range(10)]
     publish_decisions(kafka_bootstrap, topics.decisions, decisions[:4])
-    send_staff_events(kafka_bootstrap, topics.overrides, [
-        override_event("evt-late", "dec-000007", "CONFIRM"),  # its decision is not out yet
-        override_event("evt-now", "dec-000001", "OVERRIDE", route="caf", reason="Agreed."),
-    ])  # fmt: skip
+    send_staff_events(
+        kafka_bootstrap,
+        topics.overrides,
+        [
+            override_event("evt-late", "dec-000007", "CONFIRM"),  # its decision is not out yet
+            override_event("evt-now", "dec-000001", "OVERRIDE", route="caf", reason="Agreed."),
+        ],
+    )
     sink = sink_for(db_url)
     sink.start()
     wait_for(lambda: "evt-now" in logged_ids(db_url), 120, "the first sink's entries", sink)

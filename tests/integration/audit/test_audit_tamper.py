@@ -202,8 +202,12 @@ def rewrite_history(conn: Connection, rng: random.Random) -> None:
         created = created.replace(tzinfo=UTC) if created.tzinfo is None else created
         leaf = entry_leaf(row["seq"], format_instant(created), decision)
         entry = chain_hash(previous, leaf)
-        values = {**columns_of(decision), "body": canonical_json(decision).decode(),
-                  "prev_hash": previous.hex(), "entry_hash": entry.hex()}  # fmt: skip
+        values = {
+            **columns_of(decision),
+            "body": canonical_json(decision).decode(),
+            "prev_hash": previous.hex(),
+            "entry_hash": entry.hex(),
+        }
         conn.execute(update(DECISIONS).where(DECISIONS.c.seq == row["seq"]).values(values))
         previous = entry
 
@@ -297,8 +301,10 @@ def test_mash_audit_verify_reports_each_kind_of_tampering(
     assert f"{ENTRIES} entries" in ok.stdout
     rng = random.Random(2026)
     attacks: dict[str, Callable[[Connection, random.Random], object]] = {
-        **TAMPERINGS, "truncate the tail": truncate_tail, "rewrite history": rewrite_history,
-    }  # fmt: skip
+        **TAMPERINGS,
+        "truncate the tail": truncate_tail,
+        "rewrite history": rewrite_history,
+    }
     for kind, attack in attacks.items():
         with log.engine.begin() as conn:
             first_bad = attack(conn, rng)

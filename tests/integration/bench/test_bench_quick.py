@@ -22,16 +22,36 @@ PEOPLE = 600
 
 def _run_bench(bootstrap: str, home: Path, out: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MASH_BOOTSTRAP": bootstrap, "MASH_HOME": str(home)}
-    command = [str(MASH), "bench", "--quick", "--referrals", str(REFERRALS), "--people",
-               str(PEOPLE), "--baseline", "300", "--latency-s", "1", "--rate", "50",
-               "--sink", "40", "--partitions", "2", "--json", str(out)]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600,
-                          check=False)
+    command = [
+        str(MASH),
+        "bench",
+        "--quick",
+        "--referrals",
+        str(REFERRALS),
+        "--people",
+        str(PEOPLE),
+        "--baseline",
+        "300",
+        "--latency-s",
+        "1",
+        "--rate",
+        "50",
+        "--sink",
+        "40",
+        "--partitions",
+        "2",
+        "--json",
+        str(out),
+    ]
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
 
 
 @pytest.fixture(scope="module")
-def bench_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
-              ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def bench_run(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     base = tmp_path_factory.mktemp("bench")
     out = base / "bench.json"
     done = _run_bench(kafka_bootstrap, base, out)
@@ -50,9 +70,15 @@ def test_every_key_is_present_with_a_figure_or_a_reason(
     for key in KEYS:
         assert key in doc
         assert doc[key] is not None or key in doc["reasons"], key
-    expected_figures = ("baseline_msgs_per_s", "e2e_referrals_per_s", "e2e_children_per_s",
-                        "route_referrals_per_s", "sink_sqlite_per_s", "restart_s",
-                        "worker_peak_rss_mb")
+    expected_figures = (
+        "baseline_msgs_per_s",
+        "e2e_referrals_per_s",
+        "e2e_children_per_s",
+        "route_referrals_per_s",
+        "sink_sqlite_per_s",
+        "restart_s",
+        "worker_peak_rss_mb",
+    )
     for key in expected_figures:
         assert _positive(doc[key]), (key, doc[key], doc["reasons"].get(key))
 
@@ -101,7 +127,8 @@ def test_machine_and_load_are_recorded(
 
 
 def test_table_is_printed_and_topics_are_deleted(
-    bench_run: tuple[subprocess.CompletedProcess[str], dict[str, Any]], kafka_bootstrap: str,
+    bench_run: tuple[subprocess.CompletedProcess[str], dict[str, Any]],
+    kafka_bootstrap: str,
 ) -> None:
     done, doc = bench_run
     assert "end-to-end referrals" in done.stdout

@@ -31,8 +31,9 @@ def assert_clean(result: Result) -> None:
 
 
 @pytest.mark.parametrize("name", ["worker-kill", "sink-kill", "fuzz", "poison"])
-def test_quick_scenario_on_the_shared_broker(name: str, kafka_bootstrap: str, topics: Topics,
-                                             tmp_path: Path) -> None:
+def test_quick_scenario_on_the_shared_broker(
+    name: str, kafka_bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
     function, quick, _ = SCENARIOS[name]
     result = function(Stage(kafka_bootstrap, topics, tmp_path), quick)
     print(f"\n{result.to_dict()}")
@@ -59,8 +60,13 @@ def test_quick_broker_kill_on_a_broker_of_its_own(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_quick_database_outage(kafka_bootstrap: str, topics: Topics, tmp_path: Path,
-                               postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quick_database_outage(
+    kafka_bootstrap: str,
+    topics: Topics,
+    tmp_path: Path,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     function, quick, _ = SCENARIOS["db-outage"]
     monkeypatch.setenv("MASH_TEST_POSTGRES_URL", postgres_url)
     result = function(Stage(kafka_bootstrap, topics, tmp_path), quick)

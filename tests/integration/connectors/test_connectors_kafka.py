@@ -100,9 +100,16 @@ def test_a_v1_container_published_single_object_decodes_with_the_v2_reader(
     write_container(path, REGISTRY.schema("police", 1), records)
 
     result = _mash(
-        kafka_bootstrap, topics, "publish", "police", str(path),
-        "--wire", "single-object", "--version", "1",
-    )  # fmt: skip
+        kafka_bootstrap,
+        topics,
+        "publish",
+        "police",
+        str(path),
+        "--wire",
+        "single-object",
+        "--version",
+        "1",
+    )
 
     assert result.returncode == 0, result.stderr
     (message,) = _read(kafka_bootstrap, topics.referrals("police"))
@@ -129,9 +136,16 @@ def test_tail_prints_decoded_messages_and_an_error_line_for_garbage(
     producer.close()
 
     result = _mash(
-        kafka_bootstrap, topics, "tail", topics.referrals("health"),
-        "--from-beginning", "--max", "3", "--timeout", "10",
-    )  # fmt: skip
+        kafka_bootstrap,
+        topics,
+        "tail",
+        topics.referrals("health"),
+        "--from-beginning",
+        "--max",
+        "3",
+        "--timeout",
+        "10",
+    )
 
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.broker
 def produce(broker: SecureBroker, principal: str, topic: str, value: bytes) -> None:
     """One acknowledged write as ``principal`` (raises what the broker answered)."""
     producer = KafkaProducer(
-        bootstrap_servers=broker.bootstrap, acks="all", max_block_ms=10_000,
+        bootstrap_servers=broker.bootstrap,
+        acks="all",
+        max_block_ms=10_000,
         **broker.options(principal),
     )
     try:
@@ -33,12 +35,20 @@ def produce(broker: SecureBroker, principal: str, topic: str, value: bytes) -> N
         producer.close(timeout=5)
 
 
-def read_all(broker: SecureBroker, principal: str, topic: str, group: str | None = None,
-             expect: bytes | None = None) -> list[bytes]:
+def read_all(
+    broker: SecureBroker,
+    principal: str,
+    topic: str,
+    group: str | None = None,
+    expect: bytes | None = None,
+) -> list[bytes]:
     """Every value of ``topic`` from the start, as ``principal`` (a group member if ``group``)."""
     consumer = KafkaConsumer(
-        bootstrap_servers=broker.bootstrap, group_id=group, enable_auto_commit=False,
-        auto_offset_reset="earliest", **broker.options(principal),
+        bootstrap_servers=broker.bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **broker.options(principal),
     )
     try:
         partitions = [TopicPartition(topic, p) for p in range(2)]
@@ -53,9 +63,11 @@ def read_all(broker: SecureBroker, principal: str, topic: str, group: str | None
         while time.monotonic() < deadline:
             for records in consumer.poll(timeout_ms=500).values():
                 values += [record.value for record in records]
-            if expect in values or (expect is None and consumer.assignment() and all(
-                consumer.position(tp) >= end[tp] for tp in consumer.assignment()
-            )):
+            if expect in values or (
+                expect is None
+                and consumer.assignment()
+                and all(consumer.position(tp) >= end[tp] for tp in consumer.assignment())
+            ):
                 break
         if group is not None:
             consumer.commit()  # OffsetCommit: refused without Read on the group
@@ -74,26 +86,46 @@ def token() -> bytes:
 def test_police_publishes_and_the_router_reads_it(secure_broker: SecureBroker) -> None:
     sent = token()
     produce(secure_broker, "police", secure_broker.topics.referrals("police"), sent)
-    got = read_all(secure_broker, "mash-router", secure_broker.topics.referrals("police"),
-                   group="mash-worker-probe", expect=sent)
+    got = read_all(
+        secure_broker,
+        "mash-router",
+        secure_broker.topics.referrals("police"),
+        group="mash-worker-probe",
+        expect=sent,
+    )
     assert sent in got
 
 
 def test_hub_staff_reads_a_queue_and_writes_an_override(secure_broker: SecureBroker) -> None:
     item, override = token(), token()
     produce(secure_broker, "mash-router", secure_broker.topics.queue("s47"), item)
-    assert item in read_all(secure_broker, "hub-staff", secure_broker.topics.queue("s47"),
-                            group="mash-hub-probe", expect=item)
+    assert item in read_all(
+        secure_broker,
+        "hub-staff",
+        secure_broker.topics.queue("s47"),
+        group="mash-hub-probe",
+        expect=item,
+    )
     produce(secure_broker, "hub-staff", secure_broker.topics.overrides, override)
-    assert override in read_all(secure_broker, "mash-sink", secure_broker.topics.overrides,
-                                group="mash-sink-probe", expect=override)
+    assert override in read_all(
+        secure_broker,
+        "mash-sink",
+        secure_broker.topics.overrides,
+        group="mash-sink-probe",
+        expect=override,
+    )
 
 
 def test_auditor_reads_decisions(secure_broker: SecureBroker) -> None:
     decision = token()
     produce(secure_broker, "mash-router", secure_broker.topics.decisions, decision)
-    assert decision in read_all(secure_broker, "auditor", secure_broker.topics.decisions,
-                                group="mash-audit-probe", expect=decision)
+    assert decision in read_all(
+        secure_broker,
+        "auditor",
+        secure_broker.topics.decisions,
+        group="mash-audit-probe",
+        expect=decision,
+    )
 
 
 # ----------------------------------------------------------------------------- refused
@@ -176,8 +208,12 @@ def _connect_and_fail(broker: SecureBroker, security: ClientSecurity | None, nee
     before = len(broker.log_lines())
     options = client_options("kafka-python", security) if security else {}
     with pytest.raises(KafkaTimeoutError):
-        KafkaProducer(bootstrap_servers=broker.bootstrap, bootstrap_timeout_ms=3000,
-                      max_block_ms=3000, **options)
+        KafkaProducer(
+            bootstrap_servers=broker.bootstrap,
+            bootstrap_timeout_ms=3000,
+            max_block_ms=3000,
+            **options,
+        )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if any(needle in line for line in broker.log_lines()[before:]):
@@ -202,8 +238,9 @@ def test_no_credentials_at_all_is_refused(secure_broker: SecureBroker) -> None:
 
 def test_another_principals_password_does_not_work(secure_broker: SecureBroker) -> None:
     """Each principal has its own generated secret: police's password is not health's."""
-    mixed = ClientSecurity("SASL_PLAINTEXT", "SCRAM-SHA-512", "health",
-                           secure_broker.security("police").password)
+    mixed = ClientSecurity(
+        "SASL_PLAINTEXT", "SCRAM-SHA-512", "health", secure_broker.security("police").password
+    )
     _connect_and_fail(secure_broker, mixed, "invalid credentials")
 
 

@@ -35,8 +35,12 @@ pytestmark = [pytest.mark.broker, pytest.mark.timeout(420)]
 
 MASH = Path(sys.executable).with_name("mash")
 AGENCIES = ("police", "health", "council")
-RECORD_OWNERS = {"social-care": "council", "early-help": "council", "police": "police",
-                 "health": "health"}
+RECORD_OWNERS = {
+    "social-care": "council",
+    "early-help": "council",
+    "police": "police",
+    "health": "health",
+}
 NAME_KEYS = {"forenames", "surname", "givenName", "familyName", "first_name", "last_name"}
 NARRATIVE_KEYS = {"narrative", "clinicalNarrative", "description"}
 Key = tuple[str, str, int]
@@ -53,12 +57,22 @@ class Pipeline:
 
     def env(self, principal: str) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("MASH_")}
-        return {**base, **self.broker.env(principal), "MASH_TOPIC_PREFIX": self.prefix,
-                "MASH_HOME": str(self.broker.config.secrets.parent)}
+        return {
+            **base,
+            **self.broker.env(principal),
+            "MASH_TOPIC_PREFIX": self.prefix,
+            "MASH_HOME": str(self.broker.config.secrets.parent),
+        }
 
     def run(self, principal: str, *arguments: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([str(MASH), *arguments], env=self.env(principal), text=True,
-                              capture_output=True, timeout=180, check=False)
+        done = subprocess.run(
+            [str(MASH), *arguments],
+            env=self.env(principal),
+            text=True,
+            capture_output=True,
+            timeout=180,
+            check=False,
+        )
         assert done.returncode == 0, f"mash {' '.join(arguments)} as {principal}: {done.stderr}"
         return done
 
@@ -68,9 +82,13 @@ class Pipeline:
 
     def start(self, principal: str, name: str, *arguments: str) -> subprocess.Popen[bytes]:
         with (self.home / f"{name}.log").open("ab") as log:
-            return subprocess.Popen([str(MASH), *arguments], env=self.env(principal),
-                                    stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            return subprocess.Popen(
+                [str(MASH), *arguments],
+                env=self.env(principal),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
 
 def jsonl(path: Path) -> list[dict[str, Any]]:
@@ -105,21 +123,32 @@ def offline(pipeline: Pipeline, data: Path) -> dict[Key, str]:
     """What ``mash route`` (no broker) decides for every child: the oracle."""
     routes: dict[Key, str] = {}
     for agency in AGENCIES:
-        out = pipeline.run("police", "route", agency, str(data / f"{agency}.jsonl"),
-                           "--records", str(data / "records")).stdout
+        out = pipeline.run(
+            "police",
+            "route",
+            agency,
+            str(data / f"{agency}.jsonl"),
+            "--records",
+            str(data / "records"),
+        ).stdout
         for line in out.splitlines():
             d = json.loads(line)
             routes[(d["agency"], d["source_id"], d["child_index"])] = d["route"]
     return routes
 
 
-def read_decisions(broker: SecureBroker, topic: str, want: int,
-                   alive: subprocess.Popen[bytes]) -> dict[Key, str]:
+def read_decisions(
+    broker: SecureBroker, topic: str, want: int, alive: subprocess.Popen[bytes]
+) -> dict[Key, str]:
     """mash.decisions as the auditor sees it, until ``want`` decisions arrived."""
     registry = Registry.default()
-    consumer = KafkaConsumer(topic, bootstrap_servers=broker.bootstrap,
-                             group_id=f"mash-audit-{uuid.uuid4().hex[:6]}",
-                             auto_offset_reset="earliest", **broker.options("auditor"))
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=broker.bootstrap,
+        group_id=f"mash-audit-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        **broker.options("auditor"),
+    )
     seen: dict[Key, str] = {}
     deadline = time.monotonic() + 240
     try:
@@ -157,8 +186,12 @@ def data_set(kind: str, tmp_path: Path) -> Path:
         return VIGNETTES
     out = tmp_path / "generated"
     seed = "5" if kind == "vignettes" else "11"
-    subprocess.run([str(MASH), "generate", "-o", str(out), "-n", "40", "--seed", seed],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(MASH), "generate", "-o", str(out), "-n", "40", "--seed", seed],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return out
 
 
@@ -180,11 +213,21 @@ def test_the_pipeline_runs_as_least_privileged_principals_and_logs_no_personal_d
     for agency in AGENCIES:
         pipeline.logged_run(agency, "publish", agency, str(data / f"{agency}.jsonl"))
 
-    worker = pipeline.start("mash-router", "worker", "worker", "--loglevel", "info",
-                            "--session-timeout", "6", "--records-wait", "60")
+    worker = pipeline.start(
+        "mash-router",
+        "worker",
+        "worker",
+        "--loglevel",
+        "info",
+        "--session-timeout",
+        "6",
+        "--records-wait",
+        "60",
+    )
     try:
-        seen = read_decisions(secure_broker, f"{pipeline.prefix}mash.decisions",
-                              len(expected), worker)
+        seen = read_decisions(
+            secure_broker, f"{pipeline.prefix}mash.decisions", len(expected), worker
+        )
         assert seen == expected, (pipeline.home / "worker.log").read_text()[-3000:]
         listed = pipeline.run("hub-staff", "queue", "list", "s47", "--json").stdout
         s47 = sum(1 for route in expected.values() if route == "s47")
@@ -197,9 +240,15 @@ def test_the_pipeline_runs_as_least_privileged_principals_and_logs_no_personal_d
     # good ("No partition metadata" then "assigned []"), with or without security (reported).
     logged = 0
     for attempt in range(3):
-        sink = pipeline.start("mash-sink", f"sink-{attempt}", "sink", "--db",
-                              f"sqlite:///{tmp_path}/log.db", "--group",
-                              f"{pipeline.prefix}mash-sink")
+        sink = pipeline.start(
+            "mash-sink",
+            f"sink-{attempt}",
+            "sink",
+            "--db",
+            f"sqlite:///{tmp_path}/log.db",
+            "--group",
+            f"{pipeline.prefix}mash-sink",
+        )
         try:
             logged = wait_logged(f"sqlite:///{tmp_path}/log.db", len(expected), sink, 60)
         finally:
@@ -211,10 +260,17 @@ def test_the_pipeline_runs_as_least_privileged_principals_and_logs_no_personal_d
     names, narratives = personal_strings(data)
     assert names and narratives
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(names))) + r")\b")
-    lines = [*pipeline.cli_output, *(pipeline.home / "worker.log").read_text().splitlines(),
-             *(line for path in pipeline.home.glob("sink-*.log")
-               for line in path.read_text().splitlines())]
+    lines = [
+        *pipeline.cli_output,
+        *(pipeline.home / "worker.log").read_text().splitlines(),
+        *(
+            line
+            for path in pipeline.home.glob("sink-*.log")
+            for line in path.read_text().splitlines()
+        ),
+    ]
     assert len(lines) > 5, "the processes logged nothing: the check would prove nothing"
-    leaks = [line for line in lines
-             if pattern.search(line) or any(text in line for text in narratives)]
+    leaks = [
+        line for line in lines if pattern.search(line) or any(text in line for text in narratives)
+    ]
     assert leaks == []

@@ -23,9 +23,17 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def person(i: int, **changes: Any) -> dict[str, Any]:
-    record = {"person_id": f"SC-{i}", "nhs_number": None, "forenames": "Test",
-              "surname": f"Person{i}", "dob": "2015-01-01", "postcode": "TS1 1AA",
-              "updated_at": "2026-11-01T09:00:00Z", "status": "OPEN_CIN", "referrals_12m": 1}
+    record = {
+        "person_id": f"SC-{i}",
+        "nhs_number": None,
+        "forenames": "Test",
+        "surname": f"Person{i}",
+        "dob": "2015-01-01",
+        "postcode": "TS1 1AA",
+        "updated_at": "2026-11-01T09:00:00Z",
+        "status": "OPEN_CIN",
+        "referrals_12m": 1,
+    }
     record.update(changes)
     return record
 
@@ -72,8 +80,13 @@ async def test_the_feed_loads_all_partitions_then_follows_updates(
     async def deliver(messages: Sequence[Outgoing]) -> None:
         dead.extend(messages)
 
-    feed = RecordFeed(kafka_bootstrap, topics, index,
-                      lambda kind, message: pipeline.record(index, kind, message), deliver)
+    feed = RecordFeed(
+        kafka_bootstrap,
+        topics,
+        index,
+        lambda kind, message: pipeline.record(index, kind, message),
+        deliver,
+    )
     await feed.start()
     try:
         assert await feed.wait_ready(60.0)
@@ -87,14 +100,18 @@ async def test_the_feed_loads_all_partitions_then_follows_updates(
         )
         assert {d["stage"] for d in letters} == {"record"}
 
-        produce(topic, b"SC-5", encoded(person(5, status="CP_PLAN",
-                                              updated_at="2026-11-25T09:00:00Z")))
+        produce(
+            topic, b"SC-5", encoded(person(5, status="CP_PLAN", updated_at="2026-11-25T09:00:00Z"))
+        )
         produce(topic, b"SC-6", None)
 
         def followed() -> bool:
             held = index.get("social-care", "SC-5")
-            return (held is not None and held.attributes["status"] == "CP_PLAN"
-                    and index.get("social-care", "SC-6") is None)
+            return (
+                held is not None
+                and held.attributes["status"] == "CP_PLAN"
+                and index.get("social-care", "SC-6") is None
+            )
 
         await until(followed)
         assert index.count("social-care") == 198
@@ -102,9 +119,7 @@ async def test_the_feed_loads_all_partitions_then_follows_updates(
         await feed.stop()
 
 
-async def test_a_kind_stays_unavailable_until_loaded(
-    kafka_bootstrap: str, topics: Topics
-) -> None:
+async def test_a_kind_stays_unavailable_until_loaded(kafka_bootstrap: str, topics: Topics) -> None:
     """Before the feed has read to the end offsets, checks must say UNAVAILABLE (fail upward),
     never NOT_FOUND; with the feed started on empty topics every kind becomes available."""
     index = RecordIndex()
@@ -128,8 +143,9 @@ async def test_a_missing_record_topic_leaves_its_kind_unavailable(kafka_bootstra
     async def deliver(messages: Sequence[Outgoing]) -> None:
         return None
 
-    feed = RecordFeed(kafka_bootstrap, Topics("no-such-prefix-7f3a."), index,
-                      lambda kind, message: [], deliver)
+    feed = RecordFeed(
+        kafka_bootstrap, Topics("no-such-prefix-7f3a."), index, lambda kind, message: [], deliver
+    )
     await feed.start()
     try:
         assert not await feed.wait_ready(1.0)

@@ -108,11 +108,34 @@ def test_an_untouched_log_verifies_with_and_without_checkpoint(rows: list[dict[s
 # --- tamperings -------------------------------------------------------------------------
 
 COLUMNS = [
-    "seq", "decision_id", "kind", "agency", "source_id", "source_code", "child_index",
-    "child_key", "household_id", "match", "match_score", "route", "level", "rule_ids", "flags",
-    "rule_set_version", "input_digest", "received_at", "decided_at", "deadline", "decided_by",
-    "supersedes", "reason", "body", "created_at", "prev_hash", "entry_hash",
-]  # fmt: skip
+    "seq",
+    "decision_id",
+    "kind",
+    "agency",
+    "source_id",
+    "source_code",
+    "child_index",
+    "child_key",
+    "household_id",
+    "match",
+    "match_score",
+    "route",
+    "level",
+    "rule_ids",
+    "flags",
+    "rule_set_version",
+    "input_digest",
+    "received_at",
+    "decided_at",
+    "deadline",
+    "decided_by",
+    "supersedes",
+    "reason",
+    "body",
+    "created_at",
+    "prev_hash",
+    "entry_hash",
+]
 
 
 def changed(value: Any, rng: random.Random) -> Any:
@@ -135,10 +158,15 @@ def edit_body(row: dict[str, Any], rng: random.Random) -> None:
     """Edit a value inside the sealed JSON, keeping it canonical (a careful forger)."""
     decision = json.loads(row["body"])
     name = rng.choice(["route", "level", "reason", "decided_by", "child_key", "rules", "checks"])
-    decision[name] = {"route": "universal" if decision["route"] != "universal" else "caf",
-                      "level": decision["level"] % 4 + 1, "reason": "edited",
-                      "decided_by": "someone-else", "child_key": "nhs:0000000000",
-                      "rules": [], "checks": {}}[name]  # fmt: skip
+    decision[name] = {
+        "route": "universal" if decision["route"] != "universal" else "caf",
+        "level": decision["level"] % 4 + 1,
+        "reason": "edited",
+        "decided_by": "someone-else",
+        "child_key": "nhs:0000000000",
+        "rules": [],
+        "checks": {},
+    }[name]
     row["body"] = canonical_json(decision).decode()
 
 
@@ -267,9 +295,16 @@ def access_rows(count: int) -> list[dict[str, Any]]:
         leaf = access_leaf(seq, format_instant(at), "auditor", "show", detail)
         entry = chain_hash(previous, leaf)
         rows.append(
-            {"seq": seq, "who": "auditor", "action": "show", "at": at,
-             "detail": json.dumps(detail), "prev_hash": previous.hex(), "entry_hash": entry.hex()}
-        )  # fmt: skip
+            {
+                "seq": seq,
+                "who": "auditor",
+                "action": "show",
+                "at": at,
+                "detail": json.dumps(detail),
+                "prev_hash": previous.hex(),
+                "entry_hash": entry.hex(),
+            }
+        )
         previous = entry
     return rows
 

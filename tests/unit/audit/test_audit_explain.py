@@ -19,18 +19,31 @@ def test_a_decision_is_explained_in_words(make_decision: MakeDecision) -> None:
         match_score=0.71,
         flags=["IDENTITY_UNCERTAIN", "NEW_FLAG"],
         rules=[
-            {"id": "l2.da", "level": 2, "reason": "Domestic abuse in the household.",
-             "evidence": {"dash_risk": "HIGH"}},
-            {"id": "l4.dash", "level": 4, "reason": "High-risk domestic abuse with children.",
-             "evidence": {"marac_referral": True, "concerns": ["3A", "3C"]}},
+            {
+                "id": "l2.da",
+                "level": 2,
+                "reason": "Domestic abuse in the household.",
+                "evidence": {"dash_risk": "HIGH"},
+            },
+            {
+                "id": "l4.dash",
+                "level": 4,
+                "reason": "High-risk domestic abuse with children.",
+                "evidence": {"marac_referral": True, "concerns": ["3A", "3C"]},
+            },
         ],
         checks={"health": "UNAVAILABLE", "social-care": "FOUND", "police": "NOT_FOUND"},
         check_details={
             "health": {"outcome": "UNAVAILABLE", "reason": "health records not loaded"},
-            "social-care": {"outcome": "FOUND", "match": "EXACT", "reason": "NHS number matches",
-                            "person_id": "SC-1", "status": "CP_PLAN"},
+            "social-care": {
+                "outcome": "FOUND",
+                "match": "EXACT",
+                "reason": "NHS number matches",
+                "person_id": "SC-1",
+                "status": "CP_PLAN",
+            },
         },
-    )  # fmt: skip
+    )
     text = explain(decision)
     assert "Decision dec-000000" in text
     assert "child 1 in police referral REF-00000" in text
@@ -66,10 +79,15 @@ def test_overrides_follow_the_proposal(make_decision: MakeDecision) -> None:
         reason="Agree.",
     )
     override = make_decision(
-        91, kind="override", action="OVERRIDE", supersedes="dec-000001", route="s47",
-        decided_by="sw.jones", decided_at="2026-05-02T09:15:00Z",
+        91,
+        kind="override",
+        action="OVERRIDE",
+        supersedes="dec-000001",
+        route="s47",
+        decided_by="sw.jones",
+        decided_at="2026-05-02T09:15:00Z",
         reason="School reports a disclosure this morning.",
-    )  # fmt: skip
+    )
     text = explain(decision, [confirm, override])
     assert "tm.smith confirmed the route assessment" in text
     assert "2 May 2026 at 09:30 (UK time)" in text
@@ -82,9 +100,14 @@ def test_overrides_follow_the_proposal(make_decision: MakeDecision) -> None:
 def test_an_override_is_shown_with_the_decision_it_superseded(make_decision: MakeDecision) -> None:
     decision = make_decision(1, route="caf")
     override = make_decision(
-        91, kind="override", action="OVERRIDE", supersedes="dec-000001", route="assessment",
-        decided_by="sw.jones", reason="Consent refused and concerns escalating.",
-    )  # fmt: skip
+        91,
+        kind="override",
+        action="OVERRIDE",
+        supersedes="dec-000001",
+        route="assessment",
+        decided_by="sw.jones",
+        reason="Consent refused and concerns escalating.",
+    )
     text = explain_override(override, decision)
     assert text.startswith("Staff decision dec-000091")
     assert "changed the route from caf to assessment" in text

@@ -22,10 +22,15 @@ OVERRIDES_1 = ("mash.overrides", 1)
 def staff(event_id: str, decision_id: str, action: str = "CONFIRM") -> OverrideEvent:
     fields: dict[str, Any] = {"route": "s47", "reason": "Strategy meeting agreed."}
     return OverrideEvent.from_mapping(
-        {"event_id": event_id, "decision_id": decision_id, "action": action,
-         "actor": "sw.jones", "at": datetime(2026, 5, 20, 11, 0, tzinfo=UTC),
-         **(fields if action == "OVERRIDE" else {})}
-    )  # fmt: skip
+        {
+            "event_id": event_id,
+            "decision_id": decision_id,
+            "action": action,
+            "actor": "sw.jones",
+            "at": datetime(2026, 5, 20, 11, 0, tzinfo=UTC),
+            **(fields if action == "OVERRIDE" else {}),
+        }
+    )
 
 
 def ids(held: list[Any]) -> list[str]:
@@ -41,8 +46,10 @@ def test_an_event_waits_until_its_decision_is_logged() -> None:
     released = holding.release({"dec-1"})
     assert ids(released) == ["evt-1"]
     assert (released[0].source, released[0].offset, released[0].message) == (
-        OVERRIDES_0, 7, "message-7",
-    )  # fmt: skip
+        OVERRIDES_0,
+        7,
+        "message-7",
+    )
     assert len(holding) == 0 and holding.floor() == {}
 
 
@@ -107,6 +114,12 @@ def test_only_confirmations_and_overrides_wait_to_be_logged(action: str, changes
 def test_an_override_without_a_reason_is_refused_when_read_not_when_its_decision_comes() -> None:
     with pytest.raises(InvalidDecision, match="evt-1: needs a route and a reason"):
         OverrideEvent.from_mapping(
-            {"event_id": "evt-1", "decision_id": "dec-1", "action": "OVERRIDE", "route": "caf",
-             "actor": "sw.jones", "at": "2026-05-20T11:00:00Z"}
-        )  # fmt: skip
+            {
+                "event_id": "evt-1",
+                "decision_id": "dec-1",
+                "action": "OVERRIDE",
+                "route": "caf",
+                "actor": "sw.jones",
+                "at": "2026-05-20T11:00:00Z",
+            }
+        )

@@ -127,8 +127,17 @@ def _referral() -> Referral:
         source_code="3E",
         received_at=datetime(2026, 11, 24, 10, 15, 0, 654321, tzinfo=UTC),
         children=(
-            Child(0, "Example", "Baby", date(2026, 7, 15), "9990000026", mobile=False,
-                  injured=True, injury_kind="BRUISE", injury_explanation_consistent=False),
+            Child(
+                0,
+                "Example",
+                "Baby",
+                date(2026, 7, 15),
+                "9990000026",
+                mobile=False,
+                injured=True,
+                injury_kind="BRUISE",
+                injury_explanation_consistent=False,
+            ),
             Child(1, None, "Baby", None, unborn=True, expected_delivery_date=date(2027, 2, 10)),
         ),
         occurred_at=None,
@@ -140,7 +149,7 @@ def _referral() -> Referral:
         consent="GIVEN",
         narrative="Synthetic.",
         schema_version=1,
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("wire", ["confluent", "single-object"])

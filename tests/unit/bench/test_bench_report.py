@@ -36,17 +36,25 @@ def test_sizes_take_overrides() -> None:
 
 
 def _doc(outcomes: dict[str, Outcome]) -> dict[str, object]:
-    return document(machine={"cores": 2}, config={"quick": True}, scenarios=outcomes,
-                    loads={"e2e": {"start": 1.0, "end": 2.0}}, duration_s=1.0,
-                    started_at="2026-01-01T00:00:00Z")
+    return document(
+        machine={"cores": 2},
+        config={"quick": True},
+        scenarios=outcomes,
+        loads={"e2e": {"start": 1.0, "end": 2.0}},
+        duration_s=1.0,
+        started_at="2026-01-01T00:00:00Z",
+    )
 
 
 def test_document_has_every_key_and_derives_the_ratio() -> None:
-    doc = _doc({
-        "baseline": Outcome({"baseline_msgs_per_s": 1000.0}),
-        "e2e": Outcome({"e2e_referrals_per_s": 400.0, "e2e_children_per_s": 480.0},
-                       {"referrals": 10}),
-    })
+    doc = _doc(
+        {
+            "baseline": Outcome({"baseline_msgs_per_s": 1000.0}),
+            "e2e": Outcome(
+                {"e2e_referrals_per_s": 400.0, "e2e_children_per_s": 480.0}, {"referrals": 10}
+            ),
+        }
+    )
     assert set(KEYS) <= doc.keys()
     assert doc["ratio"] == 0.4
     reasons = doc["reasons"]

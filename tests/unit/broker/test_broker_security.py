@@ -21,9 +21,15 @@ from mash.errors import ConfigError, UsageError
 
 
 def secure(tmp_path: Path) -> BrokerConfig:
-    return BrokerConfig(data_dir=tmp_path / "b", jars_dir=tmp_path / "j", port=19092,
-                        controller_port=19093, internal_port=19094, secure=True,
-                        admin_password="pw-123")
+    return BrokerConfig(
+        data_dir=tmp_path / "b",
+        jars_dir=tmp_path / "j",
+        port=19092,
+        controller_port=19093,
+        internal_port=19094,
+        secure=True,
+        admin_password="pw-123",
+    )
 
 
 def test_a_plain_broker_has_no_authoriser_and_no_sasl(tmp_path: Path) -> None:
@@ -77,8 +83,10 @@ def test_the_password_is_not_in_the_config_repr(tmp_path: Path) -> None:
 def test_the_shipped_file_gives_police_only_its_own_writes() -> None:
     police = [b for b in bindings(load_policy()) if b.principal == "police"]
     assert {(b.name, b.operation) for b in police} == {
-        ("mash.referrals.police", "WRITE"), ("mash.referrals.police", "DESCRIBE"),
-        ("mash.records.police", "WRITE"), ("mash.records.police", "DESCRIBE"),
+        ("mash.referrals.police", "WRITE"),
+        ("mash.referrals.police", "DESCRIBE"),
+        ("mash.records.police", "WRITE"),
+        ("mash.records.police", "DESCRIBE"),
     }
 
 
@@ -105,13 +113,23 @@ def test_the_topic_prefix_applies_to_every_resource() -> None:
     ("data", "message"),
     [
         ({}, "needs a 'principals' mapping"),
-        ({"principals": {"x": {"allow": [{"topics": ["a"], "operations": ["fly"]}]}}},
-         "operations must be"),
-        ({"principals": {"x": {"allow": [{"topics": ["a"], "groups": ["g"],
-                                          "operations": ["read"]}]}}}, "exactly one of"),
+        (
+            {"principals": {"x": {"allow": [{"topics": ["a"], "operations": ["fly"]}]}}},
+            "operations must be",
+        ),
+        (
+            {
+                "principals": {
+                    "x": {"allow": [{"topics": ["a"], "groups": ["g"], "operations": ["read"]}]}
+                }
+            },
+            "exactly one of",
+        ),
         ({"principals": {"Bad Name": {"allow": []}}}, "is not a name"),
-        ({"principals": {"x": {"allow": [{"topics": "a", "operations": ["read"]}]}}},
-         "must be a list of names"),
+        (
+            {"principals": {"x": {"allow": [{"topics": "a", "operations": ["read"]}]}}},
+            "must be a list of names",
+        ),
     ],
 )
 def test_a_malformed_acl_file_is_a_usage_error(data: object, message: str) -> None:

@@ -11,8 +11,14 @@ from mash.chaos.tally import accepted_bytes, count
 
 
 def logged(decision_id: str, source_id: str, child: int, digest: str = "d1") -> dict[str, Any]:
-    return {"decision_id": decision_id, "kind": "decision", "agency": "police",
-            "source_id": source_id, "child_index": child, "input_digest": digest}
+    return {
+        "decision_id": decision_id,
+        "kind": "decision",
+        "agency": "police",
+        "source_id": source_id,
+        "child_index": child,
+        "input_digest": digest,
+    }
 
 
 def test_a_child_without_a_decision_is_lost_and_named() -> None:

@@ -17,8 +17,12 @@ def test_json_lines_keep_their_line_numbers_and_skip_blank_lines(tmp_path: Path)
     assert [item.number for item in items] == [1, 4, 5, 6, 7]
     assert [item.record for item in items] == [{"a": 1}, {"b": 2}, None, None, {"c": 3}]
     assert [item.error for item in items] == [
-        None, None, "line is not UTF-8", "not a JSON object", None
-    ]  # fmt: skip
+        None,
+        None,
+        "line is not UTF-8",
+        "not a JSON object",
+        None,
+    ]
     assert items[1].text == '{"b": 2}'
     assert items[-1].position == path.stat().st_size
     assert [i.position for i in items] == sorted(i.position for i in items)

@@ -28,14 +28,26 @@ KINDS = ("social-care", "early-help", "police", "health")
 
 
 def a_child(**changes: Any) -> Child:
-    base = Child(index=0, forenames="Amelia", surname="Quartermaine", dob=date(2018, 3, 14),
-                 nhs_number="9434765919", postcode="TS19 0QX")
+    base = Child(
+        index=0,
+        forenames="Amelia",
+        surname="Quartermaine",
+        dob=date(2018, 3, 14),
+        nhs_number="9434765919",
+        postcode="TS19 0QX",
+    )
     return replace(base, **changes)
 
 
 def a_referral(child: Child | None = None, **changes: Any) -> Referral:
-    base = Referral(agency="police", source_id="PPN-T1", source_code="6", received_at=RECEIVED,
-                    children=(child or a_child(),), narrative="Neighbour heard shouting.")
+    base = Referral(
+        agency="police",
+        source_id="PPN-T1",
+        source_code="6",
+        received_at=RECEIVED,
+        children=(child or a_child(),),
+        narrative="Neighbour heard shouting.",
+    )
     return replace(base, **changes)
 
 
@@ -44,14 +56,21 @@ def not_found() -> dict[str, CheckResult]:
 
 
 def found(kind: str, match: str = "EXACT", **attributes: Any) -> CheckResult:
-    record = PersonRecord(kind=kind, person_id="P-1", forenames="Amelia",  # type: ignore[arg-type]
-                          surname="Quartermaine", dob=date(2018, 3, 14), updated_at=RECEIVED,
-                          attributes=attributes)
+    record = PersonRecord(
+        kind=kind,
+        person_id="P-1",
+        forenames="Amelia",  # type: ignore[arg-type]
+        surname="Quartermaine",
+        dob=date(2018, 3, 14),
+        updated_at=RECEIVED,
+        attributes=attributes,
+    )
     return CheckResult(kind, "FOUND", match, 0.9, record)  # type: ignore[arg-type]
 
 
-def facts_of(referral: Referral | None = None, checks: dict[str, CheckResult] | None = None
-             ) -> dict[str, Any]:
+def facts_of(
+    referral: Referral | None = None, checks: dict[str, CheckResult] | None = None
+) -> dict[str, Any]:
     referral = referral or a_referral()
     return child_facts(referral, referral.children[0], not_found() if checks is None else checks)
 
@@ -74,8 +93,7 @@ def test_facts_carry_no_names_identifiers_or_narrative() -> None:
 
 
 def test_a_child_of_whom_nothing_is_known_matches_the_documented_defaults() -> None:
-    facts = facts_of(a_referral(a_child(dob=None), agency="council", source_code="2A"),
-                     checks={})
+    facts = facts_of(a_referral(a_child(dob=None), agency="council", source_code="2A"), checks={})
     defaults = default_facts()
     differing = {name for name in defaults if name in facts and facts[name] != defaults[name]}
     assert differing == {"agency", "source_code", "checks_unavailable"}
@@ -109,8 +127,9 @@ def test_unknown_and_future_dates_of_birth_read_as_unknown_age() -> None:
 
 
 def test_an_unborn_baby_is_age_zero_unborn_and_not_pre_mobile() -> None:
-    facts = facts_of(a_referral(a_child(dob=None, unborn=True,
-                                        expected_delivery_date=date(2027, 2, 10))))
+    facts = facts_of(
+        a_referral(a_child(dob=None, unborn=True, expected_delivery_date=date(2027, 2, 10)))
+    )
     assert facts["unborn"] and not facts["dob_known"] and not facts["pre_mobile"]
     assert facts["age_months"] == 0
 
@@ -124,8 +143,9 @@ def test_an_unborn_baby_is_age_zero_unborn_and_not_pre_mobile() -> None:
         (3, True, False),  # recorded as mobile (an early roller)
     ],
 )
-def test_pre_mobile_follows_the_protocols(months_old: int, mobile: bool | None,
-                                          pre_mobile: bool) -> None:
+def test_pre_mobile_follows_the_protocols(
+    months_old: int, mobile: bool | None, pre_mobile: bool
+) -> None:
     dob = date(2026, 11 - months_old, 20) if months_old < 11 else date(2025, 12, 20)
     facts = facts_of(a_referral(a_child(dob=dob, mobile=mobile)))
     assert facts["age_months"] == months_old
@@ -139,9 +159,14 @@ def test_pre_mobile_follows_the_protocols(months_old: int, mobile: bool | None,
 def test_police_notification_facts() -> None:
     referral = a_referral(
         a_child(present_at_incident=True, injured=True),
-        incident_type="DOMESTIC_ABUSE", dash_risk="MEDIUM", dash_score=12,
-        non_fatal_strangulation=True, weapon_used=False, victim_pregnant=True,
-        marac_referral=True, concern_codes=frozenset({"3C", "1B"}),
+        incident_type="DOMESTIC_ABUSE",
+        dash_risk="MEDIUM",
+        dash_score=12,
+        non_fatal_strangulation=True,
+        weapon_used=False,
+        victim_pregnant=True,
+        marac_referral=True,
+        concern_codes=frozenset({"3C", "1B"}),
     )
     facts = facts_of(referral)
     assert facts["domestic_abuse"] and facts["present_at_incident"] and facts["child_injured"]
@@ -165,17 +190,26 @@ def test_v1_notification_has_no_dash_score() -> None:
 
 def test_health_injury_is_not_an_incident_injury() -> None:
     child = a_child(injured=True, injury_kind="BRUISE", injury_explanation_consistent=True)
-    facts = facts_of(a_referral(child, agency="health", source_code="3E",
-                                setting="EMERGENCY_DEPARTMENT"))
+    facts = facts_of(
+        a_referral(child, agency="health", source_code="3E", setting="EMERGENCY_DEPARTMENT")
+    )
     assert facts["injury_present"] and facts["injury_kind"] == "BRUISE"
     assert facts["injury_explanation_consistent"] and not facts["child_injured"]
     assert facts["setting"] == "EMERGENCY_DEPARTMENT"
 
 
 def test_council_facts() -> None:
-    facts = facts_of(a_referral(agency="council", source_code="2A", service="SCHOOL",
-                                attendance_percent=82, disclosure_by_child=True,
-                                support_requested="EARLY_HELP", consent="GIVEN"))
+    facts = facts_of(
+        a_referral(
+            agency="council",
+            source_code="2A",
+            service="SCHOOL",
+            attendance_percent=82,
+            disclosure_by_child=True,
+            support_requested="EARLY_HELP",
+            consent="GIVEN",
+        )
+    )
     assert (facts["attendance_known"], facts["attendance_percent"]) == (True, 82.0)
     assert isinstance(facts["attendance_percent"], float)
     assert facts["disclosure"] and facts["support_requested"] == "EARLY_HELP"
@@ -202,12 +236,15 @@ def test_a_kind_not_checked_or_unavailable_is_not_available() -> None:
 
 def test_confident_records_contribute_everything() -> None:
     checks = not_found() | {
-        "social-care": found("social-care", status="CLOSED", referrals_12m=2,
-                             last_s47_date=date(2026, 5, 1)),
-        "early-help": found("early-help", "PROBABLE", open_episode=True,
-                            lead_professional="School SENCO"),
-        "police": found("police", domestic_incidents_12m=4, open_marac=True,
-                        household_risk_to_children=False),
+        "social-care": found(
+            "social-care", status="CLOSED", referrals_12m=2, last_s47_date=date(2026, 5, 1)
+        ),
+        "early-help": found(
+            "early-help", "PROBABLE", open_episode=True, lead_professional="School SENCO"
+        ),
+        "police": found(
+            "police", domestic_incidents_12m=4, open_marac=True, household_risk_to_children=False
+        ),
         "health": found("health", cpis_flag="NONE", ed_attendances_12m=3),
     }
     facts = facts_of(checks=checks)
@@ -228,16 +265,24 @@ def test_a_record_without_a_status_does_not_read_as_status_none() -> None:
 
 
 def test_a_possible_match_raises_concern_but_never_reassures() -> None:
-    worrying = facts_of(checks=not_found() | {
-        "social-care": found("social-care", "POSSIBLE", status="CP_PLAN"),
-        "health": found("health", "POSSIBLE", cpis_flag="LOOKED_AFTER")})
+    worrying = facts_of(
+        checks=not_found()
+        | {
+            "social-care": found("social-care", "POSSIBLE", status="CP_PLAN"),
+            "health": found("health", "POSSIBLE", cpis_flag="LOOKED_AFTER"),
+        }
+    )
     assert worrying["social_care_status"] == "CP_PLAN"
     assert worrying["health_cpis_flag"] == "LOOKED_AFTER"
     assert not worrying["social_care_found"] and worrying["social_care_match"] == "POSSIBLE"
     assert worrying["identity_uncertain"]
-    calm = facts_of(checks=not_found() | {
-        "social-care": found("social-care", "POSSIBLE", status="NONE"),
-        "health": found("health", "POSSIBLE")})
+    calm = facts_of(
+        checks=not_found()
+        | {
+            "social-care": found("social-care", "POSSIBLE", status="NONE"),
+            "health": found("health", "POSSIBLE"),
+        }
+    )
     assert calm["social_care_status"] == "NONE"  # the not-found default, not the record's
     assert calm["health_cpis_flag"] == "NONE"  # not NOT_RECORDED: nothing learned
 
@@ -257,8 +302,14 @@ CPIS = st.sampled_from(["NONE", "CP_PLAN", "LOOKED_AFTER", "UNBORN_CP_PLAN"])
     attendances=st.integers(0, 6),
 )
 def test_a_possible_record_never_lowers_the_level(
-    status: str | None, referrals: int, incidents: int, marac: bool, household: bool,
-    episode: bool, cpis: str | None, attendances: int,
+    status: str | None,
+    referrals: int,
+    incidents: int,
+    marac: bool,
+    household: bool,
+    episode: bool,
+    cpis: str | None,
+    attendances: int,
 ) -> None:
     def records(match: str) -> dict[str, CheckResult]:
         social = {"referrals_12m": referrals} | ({"status": status} if status else {})
@@ -266,8 +317,13 @@ def test_a_possible_record_never_lowers_the_level(
         return {
             "social-care": found("social-care", match, **social),
             "early-help": found("early-help", match, open_episode=episode),
-            "police": found("police", match, domestic_incidents_12m=incidents,
-                            open_marac=marac, household_risk_to_children=household),
+            "police": found(
+                "police",
+                match,
+                domestic_incidents_12m=incidents,
+                open_marac=marac,
+                household_risk_to_children=household,
+            ),
             "health": found("health", match, **health),
         }
 

@@ -103,9 +103,7 @@ def test_one_decision_per_child_in_order_sharing_a_household() -> None:
     assert [d.child_index for d in decisions] == [0, 1]
     assert {d.household_id for d in decisions} == {household_id("police", "PPN-1")}
     first = decisions[0]
-    assert first.decision_id == make_decision_id(
-        "police", "PPN-1", 0, "fake-1", first.input_digest
-    )
+    assert first.decision_id == make_decision_id("police", "PPN-1", 0, "fake-1", first.input_digest)
     assert (first.agency, first.source_id, first.source_code) == ("police", "PPN-1", "6")
     assert first.child_key == "nhs:9990001006"
     assert decisions[1].child_key.startswith("h:")

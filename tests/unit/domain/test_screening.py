@@ -32,8 +32,11 @@ WEIGHTS: dict[str, Any] = {
     "marac": 4,
     "repeat_incidents": [{"at_least": 1, "points": 1}, {"at_least": 3, "points": 3}],
     "social_care_status": {"CP_PLAN": 3, "OPEN_CIN": 2},
-    "levels": [{"at_least": 0, "level": 2}, {"at_least": 10, "level": 4},
-               {"at_least": 6, "level": 3}],
+    "levels": [
+        {"at_least": 0, "level": 2},
+        {"at_least": 10, "level": 4},
+        {"at_least": 6, "level": 3},
+    ],
 }
 
 
@@ -44,8 +47,9 @@ def policy() -> ScreeningPolicy:
 
 def da_child(**changes: Any) -> dict[str, Any]:
     facts = default_facts()
-    facts.update(domestic_abuse=True, dash_risk="STANDARD", dob_known=True, age_months=110,
-                  age_years=9)
+    facts.update(
+        domestic_abuse=True, dash_risk="STANDARD", dob_known=True, age_months=110, age_years=9
+    )
     facts.update(changes)
     return facts
 
@@ -56,7 +60,8 @@ def test_no_domestic_abuse_is_not_screened(policy: ScreeningPolicy) -> None:
 
 
 def test_standard_risk_older_child_away_from_the_incident_is_level_2(
-        policy: ScreeningPolicy) -> None:
+    policy: ScreeningPolicy,
+) -> None:
     result = screen(da_child(), policy)
     assert (result.level, result.score, result.reasons) == (2, 1, ("DASH risk standard",))
 
@@ -86,10 +91,20 @@ def test_dash_score_counts_when_it_says_more_than_the_level(policy: ScreeningPol
 
 
 def test_every_factor_adds_its_weight(policy: ScreeningPolicy) -> None:
-    everything = screen(da_child(
-        dash_risk="HIGH", present_at_incident=True, child_injured=True, victim_pregnant=True,
-        strangulation=True, weapon=True, marac_referral=True, police_domestic_incidents_12m=4,
-        social_care_status="CP_PLAN"), policy)
+    everything = screen(
+        da_child(
+            dash_risk="HIGH",
+            present_at_incident=True,
+            child_injured=True,
+            victim_pregnant=True,
+            strangulation=True,
+            weapon=True,
+            marac_referral=True,
+            police_domestic_incidents_12m=4,
+            social_care_status="CP_PLAN",
+        ),
+        policy,
+    )
     assert everything.score == 10 + 3 + 6 + 3 + 4 + 3 + 4 + 3 + 3
     assert "4 domestic incidents at the address in 12 months" in everything.reasons
     assert "social care status cp plan" in everything.reasons
@@ -101,13 +116,20 @@ def test_open_marac_at_the_address_counts_as_marac(policy: ScreeningPolicy) -> N
 
 
 def test_not_assessed_is_not_reassurance(policy: ScreeningPolicy) -> None:
-    assert screen(da_child(dash_risk="NOT_ASSESSED"), policy).score > \
-        screen(da_child(dash_risk="STANDARD"), policy).score
+    assert (
+        screen(da_child(dash_risk="NOT_ASSESSED"), policy).score
+        > screen(da_child(dash_risk="STANDARD"), policy).score
+    )
 
 
 RISKS = {
-    "present_at_incident": True, "child_injured": True, "victim_pregnant": True,
-    "strangulation": True, "weapon": True, "marac_referral": True, "police_open_marac": True,
+    "present_at_incident": True,
+    "child_injured": True,
+    "victim_pregnant": True,
+    "strangulation": True,
+    "weapon": True,
+    "marac_referral": True,
+    "police_open_marac": True,
 }
 
 
@@ -118,11 +140,17 @@ RISKS = {
     months=st.integers(0, 215),
     incidents=st.integers(0, 5),
 )
-def test_adding_a_risk_never_lowers_the_level(base: dict[str, bool], extra: str, dash: str,
-                                              months: int, incidents: int) -> None:
+def test_adding_a_risk_never_lowers_the_level(
+    base: dict[str, bool], extra: str, dash: str, months: int, incidents: int
+) -> None:
     policy = policy_from_mapping(WEIGHTS)
-    facts = da_child(dash_risk=dash, age_months=months, age_years=months // 12,
-                     police_domestic_incidents_12m=incidents, **base)
+    facts = da_child(
+        dash_risk=dash,
+        age_months=months,
+        age_years=months // 12,
+        police_domestic_incidents_12m=incidents,
+        **base,
+    )
     worse = {**facts, extra: True, "police_domestic_incidents_12m": incidents + 1}
     assert screen(worse, policy).level >= screen(facts, policy).level
 

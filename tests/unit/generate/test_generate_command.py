@@ -33,8 +33,19 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 
 
 def test_files_and_manifest_agree(tmp_path: Path) -> None:
-    result = mash("generate", "-n", "200", "--seed", "1", "--out", str(tmp_path),
-                  "--start", "2027-01-04", "--days", "7")  # fmt: skip
+    result = mash(
+        "generate",
+        "-n",
+        "200",
+        "--seed",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--start",
+        "2027-01-04",
+        "--days",
+        "7",
+    )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["referrals"] == 200 and manifest["start"] == "2027-01-04T00:00:00Z"

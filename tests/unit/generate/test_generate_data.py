@@ -28,30 +28,72 @@ DAYS = DEFAULT_DAYS
 
 POSTCODE = re.compile(r"^TS\d{1,2} \d[A-Z]{2}$")
 POLICE_V1_KEYS = {
-    "ppn_id", "force_code", "incident_at", "incident_type", "dash_risk", "children", "adults",
-    "concern_codes", "non_fatal_strangulation", "weapon_used", "victim_pregnant",
-    "marac_referral", "narrative",
-}  # fmt: skip
+    "ppn_id",
+    "force_code",
+    "incident_at",
+    "incident_type",
+    "dash_risk",
+    "children",
+    "adults",
+    "concern_codes",
+    "non_fatal_strangulation",
+    "weapon_used",
+    "victim_pregnant",
+    "marac_referral",
+    "narrative",
+}
 POLICE_V2_KEYS = POLICE_V1_KEYS | {
-    "dash_score", "reported_at", "crime_reference", "officer_id", "previous_incidents_12m",
+    "dash_score",
+    "reported_at",
+    "crime_reference",
+    "officer_id",
+    "previous_incidents_12m",
     "child_voice",
-}  # fmt: skip
+}
 POLICE_CHILD_KEYS = {
-    "forenames", "surname", "dob", "nhs_number", "postcode", "present_at_incident", "injured",
-}  # fmt: skip
+    "forenames",
+    "surname",
+    "dob",
+    "nhs_number",
+    "postcode",
+    "present_at_incident",
+    "injured",
+}
 HEALTH_KEYS = {
-    "referralId", "odsCode", "setting", "patient", "concernCodes", "healthIndicators", "injury",
-    "childIsMobile", "consent", "clinicalNarrative", "referredAt",
-}  # fmt: skip
+    "referralId",
+    "odsCode",
+    "setting",
+    "patient",
+    "concernCodes",
+    "healthIndicators",
+    "injury",
+    "childIsMobile",
+    "consent",
+    "clinicalNarrative",
+    "referredAt",
+}
 PATIENT_KEYS = {
-    "nhsNumber", "givenName", "familyName", "birthDate", "postcode", "unborn",
+    "nhsNumber",
+    "givenName",
+    "familyName",
+    "birthDate",
+    "postcode",
+    "unborn",
     "expectedDeliveryDate",
-}  # fmt: skip
+}
 COUNCIL_KEYS = {
-    "request_ref", "service", "child", "concern_codes", "disclosure_by_child",
-    "attendance_percent", "family_consent", "support_requested", "description", "requested_at",
+    "request_ref",
+    "service",
+    "child",
+    "concern_codes",
+    "disclosure_by_child",
+    "attendance_percent",
+    "family_consent",
+    "support_requested",
+    "description",
+    "requested_at",
     "school_urn",
-}  # fmt: skip
+}
 COUNCIL_CHILD_KEYS = {"first_name", "last_name", "date_of_birth", "upn", "nhs_number", "postcode"}
 RECORD_KEYS = {"person_id", "nhs_number", "forenames", "surname", "dob", "postcode", "updated_at"}
 RECORD_EXTRA_KEYS = {
@@ -67,19 +109,43 @@ def identities(item: Item) -> Iterator[tuple[int, str | None, str, str, str | No
     value = item.value
     if item.subject == "police":
         for pid, child in zip(item.persons, value["children"], strict=True):
-            yield (pid, child["nhs_number"], child["forenames"], child["surname"], child["dob"],
-                   child["postcode"])  # fmt: skip
+            yield (
+                pid,
+                child["nhs_number"],
+                child["forenames"],
+                child["surname"],
+                child["dob"],
+                child["postcode"],
+            )
     elif item.subject == "health":
         p = value["patient"]
-        yield (item.persons[0], p["nhsNumber"], p["givenName"], p["familyName"], p["birthDate"],
-               p["postcode"])  # fmt: skip
+        yield (
+            item.persons[0],
+            p["nhsNumber"],
+            p["givenName"],
+            p["familyName"],
+            p["birthDate"],
+            p["postcode"],
+        )
     elif item.subject == "council":
         c = value["child"]
-        yield (item.persons[0], c["nhs_number"], c["first_name"], c["last_name"],
-               c["date_of_birth"], c["postcode"])  # fmt: skip
+        yield (
+            item.persons[0],
+            c["nhs_number"],
+            c["first_name"],
+            c["last_name"],
+            c["date_of_birth"],
+            c["postcode"],
+        )
     else:
-        yield (item.persons[0], value["nhs_number"], value["forenames"], value["surname"],
-               value["dob"], value["postcode"])  # fmt: skip
+        yield (
+            item.persons[0],
+            value["nhs_number"],
+            value["forenames"],
+            value["surname"],
+            value["dob"],
+            value["postcode"],
+        )
 
 
 def referrals(items: list[Item]) -> list[Item]:
@@ -142,9 +208,11 @@ def test_fields_are_the_ones_design_md_names(by_subject: dict[str, list[Item]]) 
         for child in value["children"]:
             assert set(child) == POLICE_CHILD_KEYS | ({"relationship_to_victim"} if v2 else set())
         for adult in value["adults"]:
-            assert {"role", "forenames", "surname"} <= set(adult) <= {
-                "role", "forenames", "surname", "dob"
-            }  # fmt: skip
+            assert (
+                {"role", "forenames", "surname"}
+                <= set(adult)
+                <= {"role", "forenames", "surname", "dob"}
+            )
     for item in by_subject["health"]:
         assert set(item.value) == HEALTH_KEYS
         assert set(item.value["patient"]) == PATIENT_KEYS
@@ -176,9 +244,7 @@ def test_children_follow_the_published_source_mix(by_subject: dict[str, list[Ite
 
 def test_about_a_fifth_of_referrals_are_re_referrals(by_subject: dict[str, list[Item]]) -> None:
     referred_before = {
-        i.persons[0]
-        for i in by_subject["records.social-care"]
-        if i.value["referrals_12m"] >= 1
+        i.persons[0] for i in by_subject["records.social-care"] if i.value["referrals_12m"] >= 1
     }
     flags = [
         any(pid in referred_before for pid in i.persons)

@@ -98,8 +98,6 @@ def test_spelling_variants_are_symmetric_and_include_ascii_folds() -> None:
 
 def test_postcode_sectors_are_mostly_stockton() -> None:
     sectors = postcode_sectors()
-    stockton = sum(
-        sectors.share(s) for s in set(sectors.items) if s.district in STOCKTON_DISTRICTS
-    )
+    stockton = sum(sectors.share(s) for s in set(sectors.items) if s.district in STOCKTON_DISTRICTS)
     assert 0.75 < stockton < 0.95
     assert all(s.district.startswith("TS") for s in sectors.items)

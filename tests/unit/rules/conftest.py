@@ -32,8 +32,11 @@ def expected(vignettes: Path) -> dict[tuple[str, str, int], dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def referrals(vignettes: Path) -> list[Referral]:
-    return [to_referral(agency, record, RECEIVED)
-            for agency in AGENCIES for record in read_jsonl(vignettes / f"{agency}.jsonl")]
+    return [
+        to_referral(agency, record, RECEIVED)
+        for agency in AGENCIES
+        for record in read_jsonl(vignettes / f"{agency}.jsonl")
+    ]
 
 
 IndexFor = Callable[[frozenset[str]], RecordIndex]

@@ -17,8 +17,14 @@ def a_decision(**facts: Any) -> dict[str, Any]:
     return {
         "decision_id": "d-1",
         "match_score": 0.9767,
-        "rules": [{"id": "l3.x", "level": 3, "reason": "Café ünïcode \u2028 \"q\" \\",
-                   "evidence": {"age_months": 7, "concerns": ["3A", "16A"]}}],
+        "rules": [
+            {
+                "id": "l3.x",
+                "level": 3,
+                "reason": 'Café ünïcode \u2028 "q" \\',
+                "evidence": {"age_months": 7, "concerns": ["3A", "16A"]},
+            }
+        ],
         "check_details": {"police": {"score": 0.0, "person_id": None}},
         "flags": [],
         "facts": {"attendance_percent": 87.5, "dash_score": -1, "unborn": False, **facts},

@@ -18,12 +18,21 @@ from mash.rules import load_rules
 
 RULES: RuleSet = load_rules()
 
-AVAILABLE = {"social_care_available": True, "early_help_available": True,
-             "police_available": True, "health_available": True}
+AVAILABLE = {
+    "social_care_available": True,
+    "early_help_available": True,
+    "police_available": True,
+    "health_available": True,
+}
 SCHOOL_AGE = {"dob_known": True, "age_months": 100, "age_years": 8}
 BABY = {"dob_known": True, "age_months": 3, "age_years": 0, "pre_mobile": True}
-DA = {"agency": "police", "source_code": "6", "incident_type": "DOMESTIC_ABUSE",
-      "domestic_abuse": True, "concerns": ["3C"]}
+DA = {
+    "agency": "police",
+    "source_code": "6",
+    "incident_type": "DOMESTIC_ABUSE",
+    "domestic_abuse": True,
+    "concerns": ["3C"],
+}
 
 
 def child(**changes: Any) -> dict[str, Any]:
@@ -43,8 +52,11 @@ def pregnant(years: int) -> dict[str, Any]:
 
 
 def injury(kind: str = "BRUISE", consistent: bool = False) -> dict[str, Any]:
-    return {"injury_present": True, "injury_kind": kind,
-            "injury_explanation_consistent": consistent}
+    return {
+        "injury_present": True,
+        "injury_kind": kind,
+        "injury_explanation_consistent": consistent,
+    }
 
 
 def codes(*values: str) -> dict[str, Any]:
@@ -59,102 +71,171 @@ def indicators(*values: str) -> dict[str, Any]:
 TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     # level 4
     "l4.sexual-abuse": ([codes("19C"), codes("19B")], [codes("18C"), codes("17A")]),
-    "l4.disclosure-of-abuse": ([{"disclosure": True, **codes("18B")},
-                                {"disclosure": True, **codes("19C")}],
-                               [{"disclosure": True, **codes("7A")}, codes("18B")]),
-    "l4.physical-abuse-injury": ([{**codes("18B"), **injury()}],
-                                 [codes("18B"), {**codes("17A"), **injury()}]),
-    "l4.pre-mobile-injury": ([{**BABY, **injury(consistent=True)},
-                              {**age(10), "pre_mobile": True, **injury("BURN", True)}],
-                             [{**age(10), **injury(consistent=True)}, BABY]),
+    "l4.disclosure-of-abuse": (
+        [{"disclosure": True, **codes("18B")}, {"disclosure": True, **codes("19C")}],
+        [{"disclosure": True, **codes("7A")}, codes("18B")],
+    ),
+    "l4.physical-abuse-injury": (
+        [{**codes("18B"), **injury()}],
+        [codes("18B"), {**codes("17A"), **injury()}],
+    ),
+    "l4.pre-mobile-injury": (
+        [
+            {**BABY, **injury(consistent=True)},
+            {**age(10), "pre_mobile": True, **injury("BURN", True)},
+        ],
+        [{**age(10), **injury(consistent=True)}, BABY],
+    ),
     "l4.unexplained-serious-injury-under-2": (
-        [{**age(18), **injury("FRACTURE")}, {**age(-1), "dob_known": False,
-                                              **injury("HEAD_INJURY")}],
-        [{**age(18), **injury("FRACTURE", True)}, {**age(30), **injury("FRACTURE")},
-         {**age(18), **injury("BRUISE")}]),
+        [
+            {**age(18), **injury("FRACTURE")},
+            {**age(-1), "dob_known": False, **injury("HEAD_INJURY")},
+        ],
+        [
+            {**age(18), **injury("FRACTURE", True)},
+            {**age(30), **injury("FRACTURE")},
+            {**age(18), **injury("BRUISE")},
+        ],
+    ),
     "l4.fgm": ([codes("22A")], [codes("20")]),
     "l4.trafficking": ([codes("12A")], [codes("13A")]),
     "l4.sexual-exploitation": ([codes("11A")], [codes("10A")]),
     "l4.criminal-exploitation": ([codes("24A")], [codes("14A")]),
-    "l4.exploitation-incident": ([{"incident_type": "CHILD_EXPLOITATION"}],
-                                 [{"incident_type": "CHILD_CONCERN"}]),
-    "l4.missing-and-exploited": ([codes("10A", "24A"),
-                                  {"incident_type": "MISSING_PERSON", **codes("13A")}],
-                                 [codes("10A"), codes("24A")]),
+    "l4.exploitation-incident": (
+        [{"incident_type": "CHILD_EXPLOITATION"}],
+        [{"incident_type": "CHILD_CONCERN"}],
+    ),
+    "l4.missing-and-exploited": (
+        [codes("10A", "24A"), {"incident_type": "MISSING_PERSON", **codes("13A")}],
+        [codes("10A"), codes("24A")],
+    ),
     "l4.under-13-pregnancy": ([pregnant(12)], [pregnant(13)]),
-    "l4.pregnancy-age-unknown": ([{**indicators("PREGNANT"), "dob_known": False,
-                                   "age_months": -1, "age_years": -1}],
-                                [pregnant(15), {"dob_known": False, "age_months": -1}]),
-    "l4.household-risk-to-children": ([{"police_household_risk_to_children": True}],
-                                      [{"police_open_marac": True}]),
+    "l4.pregnancy-age-unknown": (
+        [{**indicators("PREGNANT"), "dob_known": False, "age_months": -1, "age_years": -1}],
+        [pregnant(15), {"dob_known": False, "age_months": -1}],
+    ),
+    "l4.household-risk-to-children": (
+        [{"police_household_risk_to_children": True}],
+        [{"police_open_marac": True}],
+    ),
     "l4.high-risk-domestic-abuse": (
-        [{**DA, "dash_risk": "HIGH"}, {**DA, "dash_risk": "MEDIUM", "dash_scored": True,
-                                       "dash_score": 14},
-         {**DA, "dash_risk": "STANDARD", "marac_referral": True},
-         {**DA, "dash_risk": "STANDARD", "police_open_marac": True}],
-        [{**DA, "dash_risk": "MEDIUM", "dash_scored": True, "dash_score": 13},
-         {"dash_risk": "HIGH"}]),
-    "l4.domestic-abuse-child-injured": ([{**DA, "dash_risk": "STANDARD", "child_injured": True}],
-                                        [{**DA, "dash_risk": "STANDARD", **injury()}]),
-    "l4.pregnant-victim": ([{**DA, "victim_pregnant": True},
-                            {**DA, "agency": "health", "unborn": True, "dob_known": False,
-                             "age_months": 0, "age_years": 0}],
-                           [{**DA, "victim_pregnant": True, "dash_risk": "STANDARD"},
-                            {"victim_pregnant": True}]),
-    "l4.da-screening-high": ([{**DA, **BABY, "dash_risk": "MEDIUM", "present_at_incident": True,
-                               "strangulation": True}],
-                             [{**DA, **BABY, "dash_risk": "STANDARD", "present_at_incident": True,
-                               "strangulation": True}]),
+        [
+            {**DA, "dash_risk": "HIGH"},
+            {**DA, "dash_risk": "MEDIUM", "dash_scored": True, "dash_score": 14},
+            {**DA, "dash_risk": "STANDARD", "marac_referral": True},
+            {**DA, "dash_risk": "STANDARD", "police_open_marac": True},
+        ],
+        [
+            {**DA, "dash_risk": "MEDIUM", "dash_scored": True, "dash_score": 13},
+            {"dash_risk": "HIGH"},
+        ],
+    ),
+    "l4.domestic-abuse-child-injured": (
+        [{**DA, "dash_risk": "STANDARD", "child_injured": True}],
+        [{**DA, "dash_risk": "STANDARD", **injury()}],
+    ),
+    "l4.pregnant-victim": (
+        [
+            {**DA, "victim_pregnant": True},
+            {
+                **DA,
+                "agency": "health",
+                "unborn": True,
+                "dob_known": False,
+                "age_months": 0,
+                "age_years": 0,
+            },
+        ],
+        [{**DA, "victim_pregnant": True, "dash_risk": "STANDARD"}, {"victim_pregnant": True}],
+    ),
+    "l4.da-screening-high": (
+        [{**DA, **BABY, "dash_risk": "MEDIUM", "present_at_incident": True, "strangulation": True}],
+        [
+            {
+                **DA,
+                **BABY,
+                "dash_risk": "STANDARD",
+                "present_at_incident": True,
+                "strangulation": True,
+            }
+        ],
+    ),
     "l4.fabricated-or-induced-illness": ([codes("FII")], [codes("6A")]),
     "l4.forced-marriage": ([codes("FORCED_MARRIAGE")], [codes("HONOUR_BASED_ABUSE")]),
     "l4.honour-based-abuse": ([codes("HONOUR_BASED_ABUSE")], [codes("FORCED_MARRIAGE")]),
     # level 3
-    "l3.known-cp-or-looked-after": ([{"social_care_status": "CP_PLAN"},
-                                     {"social_care_status": "LOOKED_AFTER"},
-                                     {"health_cpis_flag": "UNBORN_CP_PLAN"}],
-                                    [{"social_care_status": "OPEN_CIN"},
-                                     {"health_cpis_flag": "NOT_RECORDED"}]),
-    "l3.open-child-in-need": ([{"social_care_status": "OPEN_CIN"}],
-                              [{"social_care_status": "CLOSED"}]),
-    "l3.domestic-abuse-escalation": ([{**DA, "police_domestic_incidents_12m": 3}],
-                                     [{**DA, "police_domestic_incidents_12m": 2},
-                                      {"police_domestic_incidents_12m": 5}]),
+    "l3.known-cp-or-looked-after": (
+        [
+            {"social_care_status": "CP_PLAN"},
+            {"social_care_status": "LOOKED_AFTER"},
+            {"health_cpis_flag": "UNBORN_CP_PLAN"},
+        ],
+        [{"social_care_status": "OPEN_CIN"}, {"health_cpis_flag": "NOT_RECORDED"}],
+    ),
+    "l3.open-child-in-need": (
+        [{"social_care_status": "OPEN_CIN"}],
+        [{"social_care_status": "CLOSED"}],
+    ),
+    "l3.domestic-abuse-escalation": (
+        [{**DA, "police_domestic_incidents_12m": 3}],
+        [{**DA, "police_domestic_incidents_12m": 2}, {"police_domestic_incidents_12m": 5}],
+    ),
     "l3.domestic-abuse-medium-child-present": (
         [{**DA, "dash_risk": "MEDIUM", "present_at_incident": True}],
-        [{**DA, "dash_risk": "MEDIUM"}, {**DA, "dash_risk": "STANDARD",
-                                         "present_at_incident": True}]),
-    "l3.da-screening-raised": ([{**DA, "dash_risk": "MEDIUM", "present_at_incident": True}],
-                               [{**DA, "dash_risk": "STANDARD", "present_at_incident": True}]),
-    "l3.open-marac-household": ([{"police_open_marac": True}],
-                                [{**DA, "police_open_marac": True}]),
-    "l3.toxic-trio": ([{**DA, **codes("3C", "2B")}, codes("1C", "4B")],
-                      [codes("2B"), {**DA, **codes("3C", "4A")}]),
-    "l3.parental-substance-misuse-baby": ([{**codes("2B"), **BABY},
-                                           {**codes("1B"), "unborn": True, "dob_known": False,
-                                            "age_months": 0, "age_years": 0}],
-                                          [{**codes("2B"), **age(12)}, {**codes("2A"), **BABY}]),
-    "l3.substance-exposure": ([indicators("SUBSTANCE_EXPOSURE")],
-                              [indicators("MISSED_APPOINTMENTS")]),
-    "l3.under-18-pregnancy-substance-use": ([{**pregnant(16), **codes("2A")},
-                                             {**pregnant(17), **codes("1A")}],
-                                            [pregnant(16), {**pregnant(16), **codes("2B")}]),
+        [
+            {**DA, "dash_risk": "MEDIUM"},
+            {**DA, "dash_risk": "STANDARD", "present_at_incident": True},
+        ],
+    ),
+    "l3.da-screening-raised": (
+        [{**DA, "dash_risk": "MEDIUM", "present_at_incident": True}],
+        [{**DA, "dash_risk": "STANDARD", "present_at_incident": True}],
+    ),
+    "l3.open-marac-household": ([{"police_open_marac": True}], [{**DA, "police_open_marac": True}]),
+    "l3.toxic-trio": (
+        [{**DA, **codes("3C", "2B")}, codes("1C", "4B")],
+        [codes("2B"), {**DA, **codes("3C", "4A")}],
+    ),
+    "l3.parental-substance-misuse-baby": (
+        [
+            {**codes("2B"), **BABY},
+            {**codes("1B"), "unborn": True, "dob_known": False, "age_months": 0, "age_years": 0},
+        ],
+        [{**codes("2B"), **age(12)}, {**codes("2A"), **BABY}],
+    ),
+    "l3.substance-exposure": (
+        [indicators("SUBSTANCE_EXPOSURE")],
+        [indicators("MISSED_APPOINTMENTS")],
+    ),
+    "l3.under-18-pregnancy-substance-use": (
+        [{**pregnant(16), **codes("2A")}, {**pregnant(17), **codes("1A")}],
+        [pregnant(16), {**pregnant(16), **codes("2B")}],
+    ),
     "l3.under-16-pregnancy": ([pregnant(14)], [pregnant(16), pregnant(12)]),
     "l3.untreated-chronic-condition": (
         [indicators("CHRONIC_CONDITION_UNTREATED", "MISSED_APPOINTMENTS")],
-        [indicators("CHRONIC_CONDITION_UNTREATED")]),
-    "l3.failure-to-thrive": ([indicators("FAILURE_TO_THRIVE")],
-                             [indicators("DEVELOPMENTAL_DELAY")]),
+        [indicators("CHRONIC_CONDITION_UNTREATED")],
+    ),
+    "l3.failure-to-thrive": (
+        [indicators("FAILURE_TO_THRIVE")],
+        [indicators("DEVELOPMENTAL_DELAY")],
+    ),
     "l3.neglect": ([codes("16A")], [codes("17A")]),
     "l3.emotional-abuse": ([codes("17A")], [codes("16A")]),
     "l3.physical-abuse-concern": ([codes("18C")], [codes("19C")]),
     "l3.unexplained-injury": ([injury()], [injury(consistent=True), {**BABY, **injury()}]),
     "l3.injury-age-and-mobility-unknown": (
         [{**injury(consistent=True), "dob_known": False, "age_months": -1, "age_years": -1}],
-        [injury(consistent=True), {**injury(), "dob_known": False, "age_months": -1,
-                                   "mobility_known": True}]),
+        [
+            injury(consistent=True),
+            {**injury(), "dob_known": False, "age_months": -1, "mobility_known": True},
+        ],
+    ),
     "l3.disclosure": ([{"disclosure": True}], [codes("19C")]),
-    "l3.missing": ([codes("10A"), {"incident_type": "MISSING_PERSON"}],
-                   [codes("9A"), {"incident_type": "OTHER"}]),
+    "l3.missing": (
+        [codes("10A"), {"incident_type": "MISSING_PERSON"}],
+        [codes("9A"), {"incident_type": "OTHER"}],
+    ),
     "l3.gangs": ([codes("13A")], [codes("14A")]),
     "l3.self-harm": ([codes("15A"), indicators("SELF_HARM")], [codes("4A")]),
     "l3.faith-linked-abuse": ([codes("23A")], [codes("22A")]),
@@ -163,45 +244,68 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     "l3.radicalisation": ([codes("RADICALISATION")], [codes("ONLINE_RISK")]),
     "l3.homeless-16-17": ([{**codes("HOMELESS"), **age(200)}], [age(200)]),
     "l3.repeat-referrals": ([{"social_care_referrals_12m": 3}], [{"social_care_referrals_12m": 2}]),
-    "l3.recent-s47": ([{"social_care_s47_known": True, "social_care_last_s47_months": 11}],
-                      [{"social_care_s47_known": True, "social_care_last_s47_months": 12},
-                       {"social_care_s47_known": False}]),
-    "l3.severe-absence": ([{"attendance_known": True, "attendance_percent": 49.5}],
-                          [{"attendance_known": True, "attendance_percent": 50.0},
-                           {"attendance_known": False}]),
+    "l3.recent-s47": (
+        [{"social_care_s47_known": True, "social_care_last_s47_months": 11}],
+        [
+            {"social_care_s47_known": True, "social_care_last_s47_months": 12},
+            {"social_care_s47_known": False},
+        ],
+    ),
+    "l3.severe-absence": (
+        [{"attendance_known": True, "attendance_percent": 49.5}],
+        [{"attendance_known": True, "attendance_percent": 50.0}, {"attendance_known": False}],
+    ),
     # level 2
     "l2.domestic-abuse": ([DA, {**codes("3A"), "domestic_abuse": True}], [codes("4B")]),
-    "l2.missed-immunisations": ([indicators("MISSED_IMMUNISATIONS")],
-                                [indicators("MISSED_APPOINTMENTS")]),
-    "l2.developmental-delay": ([indicators("DEVELOPMENTAL_DELAY")],
-                               [indicators("FAILURE_TO_THRIVE")]),
-    "l2.missed-appointments": ([indicators("MISSED_APPOINTMENTS")],
-                               [indicators("MISSED_IMMUNISATIONS")]),
-    "l2.chronic-condition-untreated": ([indicators("CHRONIC_CONDITION_UNTREATED")],
-                                       [indicators("MISSED_APPOINTMENTS")]),
+    "l2.missed-immunisations": (
+        [indicators("MISSED_IMMUNISATIONS")],
+        [indicators("MISSED_APPOINTMENTS")],
+    ),
+    "l2.developmental-delay": (
+        [indicators("DEVELOPMENTAL_DELAY")],
+        [indicators("FAILURE_TO_THRIVE")],
+    ),
+    "l2.missed-appointments": (
+        [indicators("MISSED_APPOINTMENTS")],
+        [indicators("MISSED_IMMUNISATIONS")],
+    ),
+    "l2.chronic-condition-untreated": (
+        [indicators("CHRONIC_CONDITION_UNTREATED")],
+        [indicators("MISSED_APPOINTMENTS")],
+    ),
     "l2.young-carer": ([codes("7A")], [codes("6B")]),
-    "l2.attendance": ([{"attendance_known": True, "attendance_percent": 89.9}],
-                      [{"attendance_known": True, "attendance_percent": 90.0},
-                       {"attendance_known": False}]),
+    "l2.attendance": (
+        [{"attendance_known": True, "attendance_percent": 89.9}],
+        [{"attendance_known": True, "attendance_percent": 90.0}, {"attendance_known": False}],
+    ),
     "l2.parental-substance-misuse": ([codes("1B"), codes("2C")], [codes("1A")]),
     "l2.parental-mental-health": ([codes("4B"), codes("4C")], [codes("4A")]),
     "l2.child-substance-misuse": ([codes("1A"), codes("2A")], [codes("2B")]),
     "l2.child-mental-health": ([codes("4A")], [codes("4B")]),
     "l2.disability": ([codes("5A"), codes("6C")], [codes("7A")]),
     "l2.antisocial-behaviour": ([codes("14A")], [codes("13A")]),
-    "l2.online-risk": ([codes("ONLINE_RISK"), {"incident_type": "ONLINE_HARM"}],
-                       [codes("RADICALISATION")]),
+    "l2.online-risk": (
+        [codes("ONLINE_RISK"), {"incident_type": "ONLINE_HARM"}],
+        [codes("RADICALISATION")],
+    ),
     "l2.teenage-pregnancy": ([pregnant(16)], [pregnant(15)]),
-    "l2.other-concern": ([codes("20"), indicators("OTHER"), {"unrecognised_concerns": True}],
-                         [codes("21")]),
+    "l2.other-concern": (
+        [codes("20"), indicators("OTHER"), {"unrecognised_concerns": True}],
+        [codes("21")],
+    ),
     "l2.early-help-open": ([{"early_help_open": True}], [{"early_help_found": True}]),
-    "l2.frequent-ed-attendance": ([{"health_ed_attendances_12m": 3}],
-                                  [{"health_ed_attendances_12m": 2}]),
-    "l2.previous-referrals": ([{"social_care_referrals_12m": 1}],
-                              [{"social_care_referrals_12m": 0}]),
-    "l2.support-requested": ([{"support_requested": "EARLY_HELP"},
-                              {"support_requested": "ASSESSMENT"}],
-                             [{"support_requested": "ADVICE"}]),
+    "l2.frequent-ed-attendance": (
+        [{"health_ed_attendances_12m": 3}],
+        [{"health_ed_attendances_12m": 2}],
+    ),
+    "l2.previous-referrals": (
+        [{"social_care_referrals_12m": 1}],
+        [{"social_care_referrals_12m": 0}],
+    ),
+    "l2.support-requested": (
+        [{"support_requested": "EARLY_HELP"}, {"support_requested": "ASSESSMENT"}],
+        [{"support_requested": "ADVICE"}],
+    ),
 }
 
 FIRES = [(rule_id, case) for rule_id, (fires, _) in TABLE.items() for case in fires]

@@ -22,29 +22,41 @@ DECIDED = datetime(2026, 11, 26, 10, 5, tzinfo=UTC)
 IndexFor = Callable[[frozenset[str]], RecordIndex]
 
 
-def decide(referrals: list[Referral], index_for: IndexFor,
-           unavailable: frozenset[str] = frozenset()) -> dict[tuple[str, str, int], Decision]:
+def decide(
+    referrals: list[Referral], index_for: IndexFor, unavailable: frozenset[str] = frozenset()
+) -> dict[tuple[str, str, int], Decision]:
     router = Router(RULES, index_for(unavailable))
-    return {(d.agency, d.source_id, d.child_index): d
-            for referral in referrals for d in router.decide(referral, DECIDED)}
+    return {
+        (d.agency, d.source_id, d.child_index): d
+        for referral in referrals
+        for d in router.decide(referral, DECIDED)
+    }
 
 
-def test_every_vignette_child_has_a_decision(referrals: list[Referral], index_for: IndexFor,
-                                             expected: dict[Any, dict[str, Any]]) -> None:
+def test_every_vignette_child_has_a_decision(
+    referrals: list[Referral], index_for: IndexFor, expected: dict[Any, dict[str, Any]]
+) -> None:
     assert set(decide(referrals, index_for)) == set(expected)
 
 
 def test_every_vignette_child_goes_to_an_acceptable_route(
-        referrals: list[Referral], index_for: IndexFor, expected: dict[Any, dict[str, Any]],
+    referrals: list[Referral],
+    index_for: IndexFor,
+    expected: dict[Any, dict[str, Any]],
 ) -> None:
     decisions = decide(referrals, index_for)
-    wrong = {key: (decisions[key].route, row["acceptable"]) for key, row in expected.items()
-             if decisions[key].route not in row["acceptable"]}
+    wrong = {
+        key: (decisions[key].route, row["acceptable"])
+        for key, row in expected.items()
+        if decisions[key].route not in row["acceptable"]
+    }
     assert wrong == {}
 
 
 def test_no_vignette_child_is_under_routed(
-        referrals: list[Referral], index_for: IndexFor, expected: dict[Any, dict[str, Any]],
+    referrals: list[Referral],
+    index_for: IndexFor,
+    expected: dict[Any, dict[str, Any]],
 ) -> None:
     decisions = decide(referrals, index_for)
     for key, row in expected.items():
@@ -52,8 +64,9 @@ def test_no_vignette_child_is_under_routed(
         assert ROUTE_RANK[decisions[key].route] >= lowest, (key, row["guidance"])
 
 
-def test_vignette_decisions_explain_themselves(referrals: list[Referral],
-                                               index_for: IndexFor) -> None:
+def test_vignette_decisions_explain_themselves(
+    referrals: list[Referral], index_for: IndexFor
+) -> None:
     for decision in decide(referrals, index_for).values():
         assert decision.rule_set_version == RULES.version
         if decision.route != "universal":
@@ -67,7 +80,8 @@ UNAVAILABLE = [frozenset(c) for n in (1, 2, 4) for c in combinations(RECORD_KIND
 
 @pytest.mark.parametrize("unavailable", UNAVAILABLE, ids=lambda kinds: "+".join(sorted(kinds)))
 def test_an_unavailable_check_never_lowers_a_vignette_route(
-        referrals: list[Referral], index_for: IndexFor, unavailable: frozenset[str]) -> None:
+    referrals: list[Referral], index_for: IndexFor, unavailable: frozenset[str]
+) -> None:
     complete = decide(referrals, index_for)
     missing = decide(referrals, index_for, unavailable)
     for key, decision in missing.items():

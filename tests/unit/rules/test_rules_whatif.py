@@ -29,13 +29,24 @@ def without(*rule_ids: str) -> RuleSet:
     return rules_from_bytes(yaml.safe_dump(data, sort_keys=False))
 
 
-def logged(facts: dict[str, Any], route: str, level: int, rules: list[str],
-           **extra: Any) -> dict[str, Any]:
-    return {"decision_id": f"d-{extra.get('source_id', 'S1')}-{extra.get('child_index', 0)}",
-            "kind": "decision", "agency": "council", "source_id": "S1", "child_index": 0,
-            "child_key": "nhs:9990001081", "route": route, "level": level,
-            "rules": [{"id": rule_id} for rule_id in rules], "facts": facts,
-            "rule_set_version": "old", "decided_at": "2026-11-26T10:00:00Z", **extra}
+def logged(
+    facts: dict[str, Any], route: str, level: int, rules: list[str], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "decision_id": f"d-{extra.get('source_id', 'S1')}-{extra.get('child_index', 0)}",
+        "kind": "decision",
+        "agency": "council",
+        "source_id": "S1",
+        "child_index": 0,
+        "child_key": "nhs:9990001081",
+        "route": route,
+        "level": level,
+        "rules": [{"id": rule_id} for rule_id in rules],
+        "facts": facts,
+        "rule_set_version": "old",
+        "decided_at": "2026-11-26T10:00:00Z",
+        **extra,
+    }
 
 
 def outcome(route: str, level: int, *rule_ids: str) -> Outcome:
@@ -46,8 +57,10 @@ def outcome(route: str, level: int, *rule_ids: str) -> Outcome:
 
 def test_compare_counts_transitions_and_lists_downgrades_most_serious_first() -> None:
     pairs = [
-        (logged({}, "assessment", 3, ["l3.a", "l2.b"], decision_id="x1"),
-         outcome("caf", 2, "l2.b")),
+        (
+            logged({}, "assessment", 3, ["l3.a", "l2.b"], decision_id="x1"),
+            outcome("caf", 2, "l2.b"),
+        ),
         (logged({}, "s47", 4, ["l4.a"], decision_id="x2"), outcome("caf", 2, "l2.b")),
         (logged({}, "caf", 2, ["l2.b"], decision_id="x3"), outcome("caf", 2, "l2.b")),
         (logged({}, "caf", 2, ["l2.b"], decision_id="x4"), outcome("assessment", 3, "l3.c")),
@@ -75,8 +88,14 @@ def test_latest_automated_decision_per_child_is_compared() -> None:
 def test_decisions_whose_facts_cannot_be_read_are_skipped_not_guessed() -> None:
     facts = default_facts()
     del facts["concerns"]
-    report = whatif([logged(facts, "caf", 2, []), logged({}, "caf", 2, [], source_id="S2"),
-                     logged(default_facts(), "nowhere", 1, [], source_id="S3")], load_rules())
+    report = whatif(
+        [
+            logged(facts, "caf", 2, []),
+            logged({}, "caf", 2, [], source_id="S2"),
+            logged(default_facts(), "nowhere", 1, [], source_id="S3"),
+        ],
+        load_rules(),
+    )
     assert report.total == 0
     reasons = [why for _, why in report.skipped]
     assert reasons[0] == "facts are missing concerns"
@@ -86,8 +105,9 @@ def test_decisions_whose_facts_cannot_be_read_are_skipped_not_guessed() -> None:
 
 
 @pytest.fixture(scope="module")
-def vignette_log(referrals: list[Referral], index_for: Callable[..., RecordIndex]
-                 ) -> list[dict[str, Any]]:
+def vignette_log(
+    referrals: list[Referral], index_for: Callable[..., RecordIndex]
+) -> list[dict[str, Any]]:
     """The vignettes as the decision log holds them after ``mash route --db``."""
     router = Router(load_rules(), index_for(frozenset()))
     return [decision_to_dict(d) for r in referrals for d in router.decide(r, DECIDED)]
@@ -100,10 +120,14 @@ def test_the_same_rules_change_nothing(vignette_log: list[dict[str, Any]]) -> No
 
 
 def test_removing_a_level_3_rule_moves_its_children_down(
-        vignette_log: list[dict[str, Any]]) -> None:
+    vignette_log: list[dict[str, Any]],
+) -> None:
     removed = "l3.untreated-chronic-condition"
-    affected = [d for d in vignette_log if d["level"] == 3 and
-                {r["id"] for r in d["rules"] if r["level"] == 3} == {removed}]
+    affected = [
+        d
+        for d in vignette_log
+        if d["level"] == 3 and {r["id"] for r in d["rules"] if r["level"] == 3} == {removed}
+    ]
     assert affected  # the Bristol level-3 vignette (NHS-V05)
     report = whatif(vignette_log, without(removed))
     assert {m.decision_id for m in report.downgrades} == {d["decision_id"] for d in affected}
@@ -114,8 +138,9 @@ def test_removing_a_level_3_rule_moves_its_children_down(
     assert report.total == len(vignette_log)
 
 
-def test_whatif_reads_json_from_a_file_like_log(tmp_path: Path,
-                                                vignette_log: list[dict[str, Any]]) -> None:
+def test_whatif_reads_json_from_a_file_like_log(
+    tmp_path: Path, vignette_log: list[dict[str, Any]]
+) -> None:
     # The log stores dicts as JSON: floats, ints and booleans must survive the round trip.
     import json
 

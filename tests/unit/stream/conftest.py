@@ -50,11 +50,23 @@ def message(registry: Registry) -> Callable[..., Incoming]:
     """``message(agency, record, version=None, wire="confluent", offset=0)``: an Incoming
     holding the record encoded as the agency would send it."""
 
-    def make(agency: str, record: dict[str, Any], version: int | None = None,
-             wire: str = "confluent", offset: int = 0) -> Incoming:
+    def make(
+        agency: str,
+        record: dict[str, Any],
+        version: int | None = None,
+        wire: str = "confluent",
+        offset: int = 0,
+    ) -> Incoming:
         avro = registry.from_json(agency, record, version)
         value = registry.encode(agency, avro, version, wire)
-        return Incoming(TOPICS.referrals(agency), 1, offset, b"key-1", value, SENT_MS,
-                        (("traceparent", b"00-abc"),))
+        return Incoming(
+            TOPICS.referrals(agency),
+            1,
+            offset,
+            b"key-1",
+            value,
+            SENT_MS,
+            (("traceparent", b"00-abc"),),
+        )
 
     return make

@@ -20,12 +20,24 @@ POLICE: dict[str, Any] = {
     "incident_type": "DOMESTIC_ABUSE",
     "dash_risk": "HIGH",
     "children": [
-        {"forenames": "Lily", "surname": "Harper", "dob": "2020-05-14",
-         "nhs_number": "9990001006", "postcode": "TS19 0QX", "present_at_incident": True,
-         "injured": False},
-        {"forenames": "Noah", "surname": "Harper", "dob": "2023-01-30",
-         "nhs_number": "9990001014", "postcode": "TS19 0QX", "present_at_incident": True,
-         "injured": False},
+        {
+            "forenames": "Lily",
+            "surname": "Harper",
+            "dob": "2020-05-14",
+            "nhs_number": "9990001006",
+            "postcode": "TS19 0QX",
+            "present_at_incident": True,
+            "injured": False,
+        },
+        {
+            "forenames": "Noah",
+            "surname": "Harper",
+            "dob": "2023-01-30",
+            "nhs_number": "9990001014",
+            "postcode": "TS19 0QX",
+            "present_at_incident": True,
+            "injured": False,
+        },
     ],
     "adults": [{"role": "VICTIM", "forenames": "Jade", "surname": "Harper", "dob": "1996-02-11"}],
     "concern_codes": ["3C"],
@@ -37,9 +49,15 @@ POLICE: dict[str, Any] = {
 }
 
 SOCIAL_CARE: dict[str, Any] = {
-    "person_id": "SC-U-1", "nhs_number": "9990001006", "forenames": "Lily", "surname": "Harper",
-    "dob": "2020-05-14", "postcode": "TS19 0QX", "updated_at": "2026-11-20T09:00:00Z",
-    "status": "CP_PLAN", "referrals_12m": 2,
+    "person_id": "SC-U-1",
+    "nhs_number": "9990001006",
+    "forenames": "Lily",
+    "surname": "Harper",
+    "dob": "2020-05-14",
+    "postcode": "TS19 0QX",
+    "updated_at": "2026-11-20T09:00:00Z",
+    "status": "CP_PLAN",
+    "referrals_12m": 2,
 }
 
 

@@ -14,8 +14,12 @@ from mash.topics import Topics
 
 
 def config(**changes: object) -> WorkerConfig:
-    values: dict[str, object] = {"bootstrap": "h1:9092, h2:9092", "topics": Topics("p."),
-                                 "group": "p.mash-worker", "data_dir": Path("/tmp/x")}
+    values: dict[str, object] = {
+        "bootstrap": "h1:9092, h2:9092",
+        "topics": Topics("p."),
+        "group": "p.mash-worker",
+        "data_dir": Path("/tmp/x"),
+    }
     values.update(changes)
     return WorkerConfig(**values)  # type: ignore[arg-type]
 
@@ -33,8 +37,10 @@ def test_broker_urls_are_one_per_server() -> None:
     assert config().broker_urls == ["kafka://h1:9092", "kafka://h2:9092"]
 
 
-@pytest.mark.parametrize("changes", [{"batch_size": 0}, {"records_wait_s": -1},
-                                     {"session_timeout_s": 3}, {"web_port": 70000}])
+@pytest.mark.parametrize(
+    "changes",
+    [{"batch_size": 0}, {"records_wait_s": -1}, {"session_timeout_s": 3}, {"web_port": 70000}],
+)
 def test_bad_options_are_usage_errors(changes: dict[str, object]) -> None:
     with pytest.raises(UsageError):
         config(**changes)

@@ -33,8 +33,9 @@ def record(
     partition: int, offset: int, value: bytes, key: bytes = b"k"
 ) -> ConsumerRecord[Any, Any]:
     """One message as aiokafka's consumer returns it."""
-    return ConsumerRecord(POLICE, partition, offset, SENT_MS, 0, key, value, None,
-                          len(key), len(value), [])  # fmt: skip
+    return ConsumerRecord(
+        POLICE, partition, offset, SENT_MS, 0, key, value, None, len(key), len(value), []
+    )
 
 
 class GatedSender:
@@ -53,8 +54,9 @@ class GatedSender:
 class FakeConsumer:
     """The part of AIOKafkaConsumer the loop uses: batches to hand out, commits recorded."""
 
-    def __init__(self, batches: list[dict[TopicPartition, list[Any]]], fail_commit: bool = False
-                 ) -> None:  # fmt: skip
+    def __init__(
+        self, batches: list[dict[TopicPartition, list[Any]]], fail_commit: bool = False
+    ) -> None:
         self.batches = batches
         self.commits: list[dict[TopicPartition, int]] = []
         self.fail_commit = fail_commit
@@ -73,8 +75,13 @@ class FakeConsumer:
 
 @pytest.fixture
 def config(tmp_path: Path) -> WorkerConfig:
-    return WorkerConfig(bootstrap="127.0.0.1:1", topics=TOPICS, group="unit-worker",
-                        data_dir=tmp_path, batch_size=10)  # fmt: skip
+    return WorkerConfig(
+        bootstrap="127.0.0.1:1",
+        topics=TOPICS,
+        group="unit-worker",
+        data_dir=tmp_path,
+        batch_size=10,
+    )
 
 
 @pytest.fixture
@@ -82,8 +89,7 @@ def worker(
     config: WorkerConfig, registry: Registry, rules: RuleSet
 ) -> tuple[StreamApp, GatedSender]:
     sender = GatedSender()
-    stream = create_app(config, registry=registry, rules=rules, sender=sender,
-                        follow_records=False)  # fmt: skip
+    stream = create_app(config, registry=registry, rules=rules, sender=sender, follow_records=False)
     for kind in RECORD_KINDS:
         stream.index.mark_available(kind)
     return stream, sender
@@ -112,7 +118,8 @@ def test_a_batch_is_routed_garbage_dead_lettered_and_its_next_offsets_returned(
     assert letter["stage"] == "decode"
     first = decode_decision(out[topics.index(TOPICS.decisions)].value, registry=registry)
     assert datetime.fromisoformat(first["received_at"]) == datetime.fromtimestamp(
-        SENT_MS / 1000, tz=UTC)  # fmt: skip
+        SENT_MS / 1000, tz=UTC
+    )
     assert stream.pipeline.counts.referrals == 2
 
 
@@ -164,8 +171,7 @@ async def test_nothing_is_routed_until_the_records_are_ready(
 ) -> None:
     sender = GatedSender()
     loaded = asyncio.Event()
-    stream = create_app(config, registry=registry, rules=rules, sender=sender,
-                        follow_records=False)  # fmt: skip
+    stream = create_app(config, registry=registry, rules=rules, sender=sender, follow_records=False)
     stream.ingest._ready = loaded.wait  # type: ignore[method-assign]
     good = registry.encode("police", registry.from_json("police", police()))
     tp = TopicPartition(POLICE, 0)

@@ -36,8 +36,7 @@ def test_long_reasons_are_cut_not_dropped() -> None:
 
 
 def test_the_dead_letter_keeps_the_original_message_whole() -> None:
-    message = Incoming("p.mash.referrals.police", 4, 99, b"key", b"\x00\x01", 1_000,
-                       (("h", b"v"),))
+    message = Incoming("p.mash.referrals.police", 4, 99, b"key", b"\x00\x01", 1_000, (("h", b"v"),))
     record = dead_letter_record(message, "decode", "unknown schema id 1", FALLBACK, "host/1")
     assert record == {
         "source_topic": "p.mash.referrals.police",

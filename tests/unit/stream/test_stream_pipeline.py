@@ -99,8 +99,10 @@ def test_a_redelivered_message_yields_the_same_decisions(
         assert {**x, "decided_at": None} == {**y, "decided_at": None}
 
 
-@pytest.mark.parametrize(("version", "wire"), [(1, "confluent"), (2, "single-object"),
-                                               (1, "single-object"), (2, "confluent")])
+@pytest.mark.parametrize(
+    ("version", "wire"),
+    [(1, "confluent"), (2, "single-object"), (1, "single-object"), (2, "confluent")],
+)
 def test_both_police_versions_in_both_framings_are_routed(
     pipeline: Pipeline, message: Make, registry: Registry, version: int, wire: str
 ) -> None:
@@ -130,16 +132,25 @@ GARBAGE = [
 def test_undecodable_bytes_are_dead_lettered_whole(
     pipeline: Pipeline, registry: Registry, payload: bytes
 ) -> None:
-    original = Incoming(TOPICS.referrals("health"), 2, 41, b"k", payload, SENT_MS,
-                        (("traceparent", b"00-x"), ("empty", None)))
+    original = Incoming(
+        TOPICS.referrals("health"),
+        2,
+        41,
+        b"k",
+        payload,
+        SENT_MS,
+        (("traceparent", b"00-x"), ("empty", None)),
+    )
     out = pipeline.ingest("health", original)
     letter = dead_letter(registry, out)
     assert out[0].key == b"k"
     assert letter["value"] == payload
     assert letter["source_topic"] == TOPICS.referrals("health")
     assert (letter["partition"], letter["offset"]) == (2, 41)
-    assert letter["headers"] == [{"key": "traceparent", "value": b"00-x"},
-                                 {"key": "empty", "value": None}]
+    assert letter["headers"] == [
+        {"key": "traceparent", "value": b"00-x"},
+        {"key": "empty", "value": None},
+    ]
     assert letter["stage"] == "decode"
     assert letter["reason"]
     assert letter["worker"] == "test/1"
@@ -160,8 +171,13 @@ def test_a_truncated_referral_is_dead_lettered(
     pipeline: Pipeline, registry: Registry, message: Make
 ) -> None:
     whole = message("police", police())
-    cut = Incoming(whole.topic, whole.partition, whole.offset, whole.key,
-                   whole.value[: len(whole.value) // 2] if whole.value else None)
+    cut = Incoming(
+        whole.topic,
+        whole.partition,
+        whole.offset,
+        whole.key,
+        whole.value[: len(whole.value) // 2] if whole.value else None,
+    )
     letter = dead_letter(registry, pipeline.ingest("police", cut))
     assert letter["stage"] == "decode"
     assert "truncated" in letter["reason"] or "invalid" in letter["reason"]
@@ -180,8 +196,13 @@ def test_another_agencys_schema_on_an_ingest_topic_is_dead_lettered(
 def test_a_referral_that_fails_validation_is_dead_lettered_without_personal_data(
     pipeline: Pipeline, registry: Registry, message: Make
 ) -> None:
-    nameless = {**POLICE["children"][0], "forenames": "", "surname": "", "nhs_number": None,
-                "dob": "2020-05-14"}
+    nameless = {
+        **POLICE["children"][0],
+        "forenames": "",
+        "surname": "",
+        "nhs_number": None,
+        "dob": "2020-05-14",
+    }
     record = police(children=[nameless])
     out = pipeline.ingest("police", message("police", record))
     letter = dead_letter(registry, out)
@@ -229,12 +250,32 @@ def test_records_are_put_replaced_only_by_newer_and_erased_by_tombstones(
     key = SOCIAL_CARE["person_id"].encode()
     newer = {**SOCIAL_CARE, "status": "CLOSED", "updated_at": "2026-11-22T09:00:00Z"}
 
-    assert apply_record(index, registry, "social-care", key,
-                        encoded_record(registry, "social-care", SOCIAL_CARE)) == "put"
-    assert apply_record(index, registry, "social-care", key,
-                        encoded_record(registry, "social-care", newer)) == "put"
-    assert apply_record(index, registry, "social-care", key,
-                        encoded_record(registry, "social-care", SOCIAL_CARE)) == "kept"
+    assert (
+        apply_record(
+            index,
+            registry,
+            "social-care",
+            key,
+            encoded_record(registry, "social-care", SOCIAL_CARE),
+        )
+        == "put"
+    )
+    assert (
+        apply_record(
+            index, registry, "social-care", key, encoded_record(registry, "social-care", newer)
+        )
+        == "put"
+    )
+    assert (
+        apply_record(
+            index,
+            registry,
+            "social-care",
+            key,
+            encoded_record(registry, "social-care", SOCIAL_CARE),
+        )
+        == "kept"
+    )
     held = index.get("social-care", "SC-U-1")
     assert held is not None and held.attributes["status"] == "CLOSED"
 
@@ -246,11 +287,21 @@ def test_records_are_put_replaced_only_by_newer_and_erased_by_tombstones(
 def test_a_record_under_another_key_is_refused(registry: Registry) -> None:
     index = RecordIndex()
     with pytest.raises(InvalidRecord, match="not its person_id"):
-        apply_record(index, registry, "social-care", b"SC-OTHER",
-                     encoded_record(registry, "social-care", SOCIAL_CARE))
+        apply_record(
+            index,
+            registry,
+            "social-care",
+            b"SC-OTHER",
+            encoded_record(registry, "social-care", SOCIAL_CARE),
+        )
     with pytest.raises(InvalidRecord, match="without a key"):
-        apply_record(index, registry, "social-care", None,
-                     encoded_record(registry, "social-care", SOCIAL_CARE))
+        apply_record(
+            index,
+            registry,
+            "social-care",
+            None,
+            encoded_record(registry, "social-care", SOCIAL_CARE),
+        )
     assert index.count("social-care") == 0
 
 
@@ -259,14 +310,24 @@ def test_an_unreadable_record_is_dead_lettered_and_the_index_untouched(
 ) -> None:
     index = RecordIndex()
     garbage = Incoming(TOPICS.records("health"), 0, 9, b"H-1", b"\x00\x00\x00\x01\x91junk")
-    wrong_kind = Incoming(TOPICS.records("health"), 0, 10, b"SC-U-1",
-                          encoded_record(registry, "social-care", SOCIAL_CARE))
+    wrong_kind = Incoming(
+        TOPICS.records("health"),
+        0,
+        10,
+        b"SC-U-1",
+        encoded_record(registry, "social-care", SOCIAL_CARE),
+    )
     for bad in (garbage, wrong_kind):
         letter = dead_letter(registry, pipeline.record(index, "health", bad))
         assert letter["stage"] == "record"
         assert letter["value"] == bad.value
-    good = Incoming(TOPICS.records("social-care"), 0, 11, b"SC-U-1",
-                    encoded_record(registry, "social-care", SOCIAL_CARE))
+    good = Incoming(
+        TOPICS.records("social-care"),
+        0,
+        11,
+        b"SC-U-1",
+        encoded_record(registry, "social-care", SOCIAL_CARE),
+    )
     assert pipeline.record(index, "social-care", good) == []
     assert len(index) == 1
     assert pipeline.counts.records == 1
