@@ -57,7 +57,7 @@ def test_the_repository_schemas_pass_and_each_is_listed_with_its_id() -> None:
         line = next(x for x in result.stdout.splitlines() if x.startswith(version.subject + " "))
         assert f"id {version.schema_id}" in result.stdout
         assert line.split()[0] == version.subject
-    assert "police: v1..v2 BACKWARD ok" in result.stdout
+    assert "police: v1..v3 BACKWARD_TRANSITIVE ok" in result.stdout
 
 
 def test_an_incompatible_type_change_fails_naming_subject_versions_and_field(
