@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data"
-VIGNETTES = DATA / "vignettes"
+VIGNETTES = DATA / "guidance" / "vignettes"
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

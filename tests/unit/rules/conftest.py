@@ -1,4 +1,4 @@
-"""The public vignettes (``tests/data/vignettes``), routed through the real agency mappings,
+"""The public vignettes (``tests/data/guidance/vignettes``), routed through the real agency mappings,
 record index and router."""
 
 from __future__ import annotations
