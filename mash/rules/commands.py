@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from mash.rules.corpus import CorpusReport
     from mash.rules.loader import RuleFileReport
     from mash.rules.offline import Bad, Emit, RouteSummary
     from mash.rules.whatif import WhatIfReport
@@ -38,24 +39,59 @@ JsonOption = typer.Option(False, "--json", help="Print one JSON object instead o
 
 @rules_app.command("check")
 def check(
-    file: Path = typer.Argument(..., help="The rules file (YAML) to validate."),
+    file: Path | None = typer.Argument(
+        None, help="The rules file (YAML) to validate (default: the shipped rules)."
+    ),
+    corpus: Path | None = typer.Option(
+        None,
+        "--corpus",
+        help="Also route a guidance corpus (directories with expected.jsonl) and compare "
+        "each child with the routes its guidance accepts.",
+    ),
+    show_all: bool = typer.Option(
+        False, "--all", help="With --corpus: list every child, not only those off the guidance."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Validate a rule set and print its version.
 
     Checks YAML syntax, required and unknown keys, that every condition compiles and gives
     true/false, that it names only known facts, duplicate ids, levels without a route and
-    mapped levels no rule can reach. Exit 0 valid (warnings allowed), 1 invalid, 2 unreadable.
-    """
-    from mash.rules.loader import check_rules_file
+    mapped levels no rule can reach.
 
-    report = check_rules_file(file)
+    With --corpus DIR, routes every case of the corpus and prints, per child off the
+    guidance and in all: exact, acceptable, under (below the lowest acceptable route),
+    over (above the highest) and missing (not decided).
+
+    Exit 0 valid (warnings allowed) and no child under or missing; 1 invalid or a child
+    under or missing; 2 unreadable.
+    """
+    from mash.rules.loader import DEFAULT_RULES, check_rules_file
+
+    report = check_rules_file(file if file is not None else DEFAULT_RULES)
+    outcome = None
+    if corpus is not None and report.rule_set is not None and not report.errors:
+        from mash.rules.corpus import check_corpus
+
+        outcome = check_corpus(corpus, report.rule_set)
     if as_json:
-        typer.echo(json.dumps(_check_payload(report)))
+        payload = _check_payload(report)
+        if outcome is not None:
+            payload["corpus"] = outcome.as_dict()
+        typer.echo(json.dumps(payload))
     else:
         _print_check(report)
-    if report.errors:
+        if outcome is not None:
+            _print_corpus(outcome, show_all)
+    if report.errors or (outcome is not None and not outcome.safe):
         raise typer.Exit(1)
+
+
+def _print_corpus(report: CorpusReport, show_all: bool) -> None:
+    from mash.rules.corpus import OFF_GUIDANCE, VERDICTS, lines
+
+    for line in lines(report, VERDICTS if show_all else OFF_GUIDANCE):
+        typer.echo(line)
 
 
 def _check_payload(report: RuleFileReport) -> dict[str, Any]:
@@ -133,6 +169,7 @@ def route(
     Bad lines are reported on stderr by line number; the rest are still routed and the exit
     code is 2.
     """
+    from mash.config import hub_area
     from mash.domain.routing import Router
     from mash.rules.loader import load_rules
     from mash.rules.offline import Tee, load_records, read_input, route_records, writer
@@ -151,7 +188,8 @@ def route(
         emit = tee = Tee(emit, open_log(db))
     started = time.perf_counter()
     with _progress(emit) as shown:
-        summary = route_records(agency, items, Router(rule_set, index), received, shown, _bad)
+        router = Router(rule_set, index, area=hub_area())
+        summary = route_records(agency, items, router, received, shown, _bad)
     sys.stdout.flush()
     summary.logged = tee.logged if tee else 0
     _print_summary(summary, time.perf_counter() - started, rule_set.version, db)
