@@ -11,6 +11,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mash.domain.area import HubArea
+from mash.errors import ConfigError
+
 
 def mash_home() -> Path:
     """Where MASH keeps state outside the repository (broker data, jars cache, secrets)."""
@@ -47,6 +50,7 @@ class Settings:
     database_url: str = ""
     partitions: int = 6
     topic_prefix: str = ""
+    hub_area: HubArea | None = None
 
     @classmethod
     def load(cls) -> Settings:
@@ -60,4 +64,17 @@ class Settings:
             database_url=setting("MASH_DATABASE_URL") or f"sqlite:///{home / 'decisions.db'}",
             partitions=int(setting("MASH_PARTITIONS", "6") or 6),
             topic_prefix=setting("MASH_TOPIC_PREFIX", "") or "",
+            hub_area=hub_area(),
         )
+
+
+def hub_area() -> HubArea | None:
+    """``MASH_HUB_AREA``: the hub's postcode prefixes (see :mod:`mash.domain.area`); unset
+    means no child is flagged OUT_OF_AREA."""
+    text = setting("MASH_HUB_AREA")
+    if not text or not text.strip():
+        return None
+    try:
+        return HubArea.parse(text)
+    except ValueError as exc:
+        raise ConfigError(f"MASH_HUB_AREA {exc} (e.g. MASH_HUB_AREA=TS,DL1,DL2)") from None

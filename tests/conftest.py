@@ -25,9 +25,14 @@ from typing import NoReturn
 from uuid import uuid4
 
 import pytest
+from hypothesis import settings
 
 from mash.broker.config import BrokerConfig
 from mash.topics import Topics
+
+# No timed assertions (the machines are noisy): hypothesis's per-example deadline is one.
+settings.register_profile("mash", deadline=None)
+settings.load_profile("mash")
 
 REQUIRE_BROKER = "MASH_REQUIRE_BROKER"
 REQUIRE_POSTGRES = "MASH_REQUIRE_POSTGRES"

@@ -49,6 +49,21 @@ def referral_id(agency: str, record: Any, key: str) -> str:
     return value.strip()
 
 
+def optional_enum(
+    read: Reader,
+    obj: Mapping[str, Any],
+    key: str,
+    symbols: frozenset[str],
+    default: str,
+    where: str = "",
+) -> str | None:
+    """A nullable enum (``["null", Enum]``): ``None`` when absent (not asked), otherwise the
+    symbol, with an unknown one read as the schema's default as :meth:`Reader.enum` does."""
+    if obj.get(key) is None:
+        return None
+    return read.enum(obj, key, symbols, default, where)
+
+
 def _nhs_number(value: Any) -> str | None:
     # Kept even when the check digit is wrong, so staff see what was sent; identity never
     # matches on it and the decision is flagged INVALID_NHS_NUMBER.

@@ -15,6 +15,13 @@ HOUSING            4     "Housing" (LA housing or housing association).
 OTHER              8     "Other".
 =================  ====  ======================================================================
 
+Version 2 adds an injury the referrer saw (kind, site, explanation, mobility: schools and
+nurseries see injuries first), how often a young person uses substances, and what the level-4
+indicators of threshold guidance need (a carer's illness seriously affecting care, a sole
+carer, a child within a parent's delusions, suicidal plans, sexual activity, harmful sexual
+behaviour, a child left alone, siblings' history, disability); each is ``None`` when the form
+did not ask.
+
 Consent: the form asks whether the family agrees to the request. ``true`` is GIVEN; ``false`` is
 REFUSED (the family's answer as the referrer recorded it); a missing answer is NOT_RECORDED.
 """
@@ -25,7 +32,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from mash.agencies._read import Reader, referral_id
+from mash.agencies._read import Reader, optional_enum, referral_id
+from mash.domain.codes import (
+    INJURY_KINDS,
+    INJURY_SITES,
+    SEXUAL_BEHAVIOURS,
+    SUBSTANCE_USE,
+    SUPPORT_REQUESTS,
+)
 from mash.domain.referral import Child, Referral
 from mash.domain.values import as_utc
 
@@ -39,23 +53,80 @@ SOURCE_BY_SERVICE: Final[Mapping[str, str]] = {
     "OTHER": "8",
 }
 SERVICES: Final = frozenset(SOURCE_BY_SERVICE)
-SUPPORT: Final = frozenset({"ADVICE", "EARLY_HELP", "ASSESSMENT"})
+_BEHAVIOURS: Final = frozenset(SEXUAL_BEHAVIOURS)
+_SUBSTANCE_USE: Final = frozenset(SUBSTANCE_USE)
+_V2_FIELDS: Final = (
+    "injury",
+    "substance_use",
+    "care_seriously_affected",
+    "sole_carer",
+    "child_in_parent_delusions",
+    "suicidal_plans",
+    "sexually_active",
+    "harmful_sexual_behaviour",
+    "left_alone",
+    "sibling_on_plan",
+    "sibling_removed",
+    "child_has_disability",
+    "pregnant",
+    "sexually_transmitted_infection",
+    "older_partner",
+    "adult_posing_risk",
+    "family_homeless",
+    "community_harm",
+    "child_not_seen",
+    "da_strangulation",
+    "da_threats_to_kill",
+    "da_weapon",
+)
 
 
 def _child(read: Reader, record: Mapping[str, Any]) -> Child:
     child = read.mapping(record, "child")
     if child is None:
         read.fail("child", "", "is missing")
+    unborn = read.maybe(child, "unborn", "child") is True
     return read.child(
         "child",
         0,
         forenames=read.name(child, "first_name", "child"),
         surname=read.name(child, "last_name", "child"),
-        dob=read.day(child, "date_of_birth", "child"),
+        # An unborn baby has no date of birth, whatever a sending system put in the field.
+        dob=None if unborn else read.day(child, "date_of_birth", "child"),
+        unborn=unborn,
+        expected_delivery_date=read.day(child, "expected_delivery_date", "child"),
         nhs_number=child.get("nhs_number"),
         upn=child.get("upn"),
         postcode=child.get("postcode"),
+        disability=read.maybe(record, "child_has_disability"),
+        found_alone=read.maybe(record, "left_alone"),
+        suicidal_plans=read.maybe(record, "suicidal_plans"),
+        sexually_transmitted_infection=read.maybe(record, "sexually_transmitted_infection"),
+        sexually_active=read.maybe(record, "sexually_active"),
+        older_partner=read.maybe(record, "older_partner"),
+        sexual_behaviour=optional_enum(
+            read, record, "harmful_sexual_behaviour", _BEHAVIOURS, "ABUSIVE"
+        ),
+        substance_use=optional_enum(read, record, "substance_use", _SUBSTANCE_USE, "DAILY"),
+        in_parent_delusions=read.maybe(record, "child_in_parent_delusions"),
+        **_injury(read, record),
     )
+
+
+def _injury(read: Reader, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The injury the referrer saw: its presence is the record itself (v2 has no separate
+    "present" flag), so a record with any content is an injury."""
+    injury = read.mapping(record, "injury")
+    if injury is None:
+        return {}
+    return {
+        "injured": True,
+        "injury_kind": read.enum(injury, "kind", INJURY_KINDS, "OTHER", "injury"),
+        "injury_site": optional_enum(read, injury, "site", INJURY_SITES, "OTHER", "injury"),
+        "injury_patterned": read.maybe(injury, "patterned", "injury"),
+        "injury_explanation_consistent": read.maybe(injury, "explanation_consistent", "injury"),
+        "mobile": read.maybe(injury, "child_is_mobile", "injury"),
+    }
 
 
 def _consent(read: Reader, record: Mapping[str, Any]) -> str:
@@ -78,7 +149,37 @@ def to_referral(record: Mapping[str, Any], received_at: datetime) -> Referral:
         service=service,
         disclosure_by_child=read.flag(record, "disclosure_by_child"),
         attendance_percent=read.number(record, "attendance_percent", 0, 100),
-        support_requested=read.enum(record, "support_requested", SUPPORT, "ASSESSMENT"),
+        support_requested=read.enum(record, "support_requested", SUPPORT_REQUESTS, "ASSESSMENT"),
         consent=_consent(read, record),
         narrative=read.text(record, "description") or "",
+        schema_version=_version(record),
+        care_seriously_affected=read.maybe(record, "care_seriously_affected"),
+        sole_carer=read.maybe(record, "sole_carer"),
+        adult_posing_risk=read.maybe(record, "adult_posing_risk"),
+        family_homeless=read.maybe(record, "family_homeless"),
+        community_harm=read.maybe(record, "community_harm"),
+        child_not_seen=read.maybe(record, "child_not_seen"),
+        # Markers of the household's domestic abuse as the referrer heard of them (see health).
+        non_fatal_strangulation=read.maybe(record, "da_strangulation") is True,
+        threats_to_kill=read.maybe(record, "da_threats_to_kill"),
+        weapon_used=read.maybe(record, "da_weapon") is True,
+        health_indicators=frozenset({"PREGNANT"})
+        if read.maybe(record, "pregnant")
+        else frozenset(),
+        sibling_on_plan=read.maybe(record, "sibling_on_plan"),
+        sibling_removed=read.maybe(record, "sibling_removed"),
     )
+
+
+def _version(record: Mapping[str, Any]) -> int:
+    """The oldest schema version that can carry what the record says (see police)."""
+    child = record.get("child")
+    if any(record.get(key) is not None for key in _V2_FIELDS):
+        return 2
+    if isinstance(child, Mapping) and (
+        child.get("unborn") is not None
+        or child.get("expected_delivery_date") is not None
+        or child.get("date_of_birth") is None
+    ):
+        return 2
+    return 1

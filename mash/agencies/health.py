@@ -1,7 +1,11 @@
 """NHS safeguarding referrals (camelCase, FHIR-like) -> canonical referral.
 
 A health referral is about one patient: the child, or an unborn baby (``unborn``: no date of
-birth, an expected delivery date instead).
+birth, an expected delivery date instead). Version 2 adds the injury's site and what the
+level-4 indicators of threshold guidance need (a carer's illness seriously affecting care, a
+sole carer, a child within a parent's delusions, suicidal plans, a sexually transmitted
+infection, sexual activity, harmful sexual behaviour, siblings' history, disability) and the
+response the clinician asks for; each is ``None`` when the form did not ask.
 
 DfE CIN census referral source, by setting:
 
@@ -26,8 +30,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from mash.agencies._read import Reader, referral_id
-from mash.domain.codes import HEALTH_INDICATORS
+from mash.agencies._read import Reader, optional_enum, referral_id
+from mash.domain.codes import (
+    HEALTH_INDICATORS,
+    INJURY_KINDS,
+    INJURY_SITES,
+    SEXUAL_BEHAVIOURS,
+    SUBSTANCE_USE,
+    SUPPORT_REQUESTS,
+)
 from mash.domain.referral import Child, Referral
 from mash.domain.values import as_utc
 
@@ -42,7 +53,29 @@ SOURCE_BY_SETTING: Final[Mapping[str, str]] = {
 }
 SETTINGS: Final = frozenset(SOURCE_BY_SETTING)
 CONSENTS: Final = frozenset({"GIVEN", "REFUSED", "NOT_SOUGHT_RISK_OF_HARM", "NOT_RECORDED"})
-INJURY_KINDS: Final = frozenset({"BRUISE", "BURN", "FRACTURE", "HEAD_INJURY", "BITE", "OTHER"})
+_BEHAVIOURS: Final = frozenset(SEXUAL_BEHAVIOURS)
+_SUBSTANCE_USE: Final = frozenset(SUBSTANCE_USE)
+_V2_FIELDS: Final = (
+    "careSeriouslyAffected",
+    "soleCarer",
+    "childInParentDelusions",
+    "suicidalPlans",
+    "sexuallyTransmittedInfection",
+    "sexuallyActive",
+    "harmfulSexualBehaviour",
+    "siblingOnPlan",
+    "siblingRemoved",
+    "childHasDisability",
+    "requestedResponse",
+    "disclosureByChild",
+    "olderPartner",
+    "adultPosingRisk",
+    "substanceUse",
+    "lifeThreateningNeglect",
+    "daStrangulation",
+    "daThreatsToKill",
+    "daWeapon",
+)
 
 
 def _injury(read: Reader, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,6 +86,8 @@ def _injury(read: Reader, record: Mapping[str, Any]) -> dict[str, Any]:
         "injured": True,
         "injury_kind": read.enum(injury, "kind", INJURY_KINDS, "OTHER", "injury"),
         "injury_explanation_consistent": read.maybe(injury, "explanationConsistent", "injury"),
+        "injury_site": optional_enum(read, injury, "site", INJURY_SITES, "OTHER", "injury"),
+        "injury_patterned": read.maybe(injury, "patterned", "injury"),
     }
 
 
@@ -74,6 +109,17 @@ def _patient(read: Reader, record: Mapping[str, Any]) -> Child:
         unborn=unborn,
         expected_delivery_date=read.day(patient, "expectedDeliveryDate", "patient"),
         mobile=read.maybe(record, "childIsMobile"),
+        disability=read.maybe(record, "childHasDisability"),
+        disclosure=read.maybe(record, "disclosureByChild"),
+        suicidal_plans=read.maybe(record, "suicidalPlans"),
+        sexually_transmitted_infection=read.maybe(record, "sexuallyTransmittedInfection"),
+        sexually_active=read.maybe(record, "sexuallyActive"),
+        older_partner=read.maybe(record, "olderPartner"),
+        sexual_behaviour=optional_enum(
+            read, record, "harmfulSexualBehaviour", _BEHAVIOURS, "ABUSIVE"
+        ),
+        in_parent_delusions=read.maybe(record, "childInParentDelusions"),
+        substance_use=optional_enum(read, record, "substanceUse", _SUBSTANCE_USE, "DAILY"),
         **_injury(read, record),
     )
 
@@ -94,4 +140,19 @@ def to_referral(record: Mapping[str, Any], received_at: datetime) -> Referral:
         setting=setting,
         consent=read.enum(record, "consent", CONSENTS, "NOT_RECORDED"),
         narrative=read.text(record, "clinicalNarrative") or "",
+        support_requested=optional_enum(
+            read, record, "requestedResponse", SUPPORT_REQUESTS, "STRATEGY_DISCUSSION"
+        ),
+        schema_version=2 if any(record.get(key) is not None for key in _V2_FIELDS) else 1,
+        care_seriously_affected=read.maybe(record, "careSeriouslyAffected"),
+        sole_carer=read.maybe(record, "soleCarer"),
+        adult_posing_risk=read.maybe(record, "adultPosingRisk"),
+        life_threatening_neglect=read.maybe(record, "lifeThreateningNeglect"),
+        # Markers of the household's domestic abuse as the clinician heard of them: the same
+        # facts as a police officer's, so the child's screening weighs them alike.
+        non_fatal_strangulation=read.maybe(record, "daStrangulation") is True,
+        threats_to_kill=read.maybe(record, "daThreatsToKill"),
+        weapon_used=read.maybe(record, "daWeapon") is True,
+        sibling_on_plan=read.maybe(record, "siblingOnPlan"),
+        sibling_removed=read.maybe(record, "siblingRemoved"),
     )

@@ -78,6 +78,43 @@ HEALTH_INDICATORS: Final[frozenset[str]] = frozenset(
     }
 )
 
+# Enumerations the agencies' schemas share (symbols as in the .avsc files).
+INJURY_KINDS: Final[frozenset[str]] = frozenset(
+    {"BRUISE", "BURN", "FRACTURE", "HEAD_INJURY", "BITE", "LACERATION", "OTHER"}
+)
+INJURY_SITES: Final[frozenset[str]] = frozenset(
+    {
+        "FACE",
+        "EARS",
+        "NECK",
+        "HEAD",
+        "FRENULUM",
+        "TORSO",
+        "BUTTOCKS",
+        "GENITALS",
+        "ARMS",
+        "LEGS",
+        "HANDS_FEET",
+        "MULTIPLE",
+        "OTHER",
+    }
+)
+# Hackett's continuum of children's sexual behaviours, least to most concerning.
+SEXUAL_BEHAVIOURS: Final[tuple[str, ...]] = (
+    "NORMAL",
+    "INAPPROPRIATE",
+    "PROBLEMATIC",
+    "ABUSIVE",
+    "VIOLENT",
+)
+# How often a young person uses drugs or alcohol, least to most.
+SUBSTANCE_USE: Final[tuple[str, ...]] = ("NONE", "EXPERIMENTAL", "OCCASIONAL", "REGULAR", "DAILY")
+# What a referrer may ask the hub for (council support_requested, health requestedResponse,
+# police officer_request).
+SUPPORT_REQUESTS: Final[frozenset[str]] = frozenset(
+    {"ADVICE", "EARLY_HELP", "ASSESSMENT", "STRATEGY_DISCUSSION"}
+)
+
 # DfE CIN census referral sources (DESIGN.md). Only the codes agencies map to are used
 # here, but the whole list is kept so that overrides and imports can be validated.
 SOURCE_CODES: Final[frozenset[str]] = frozenset(
@@ -107,9 +144,20 @@ SOURCE_CODES: Final[frozenset[str]] = frozenset(
     }
 )
 
-# Flags the router adds to a decision (others come from the rule engine).
+# Flags on a decision: things a person must look at, whatever the route. The router adds the
+# data flags; the rule engine adds the rest.
 FLAG_IDENTITY_UNCERTAIN: Final = "IDENTITY_UNCERTAIN"
 FLAG_ENGINE_ERROR: Final = "ENGINE_ERROR"
 FLAG_INVALID_NHS_NUMBER: Final = "INVALID_NHS_NUMBER"
 FLAG_UNKNOWN_CODES: Final = "UNKNOWN_CONCERN_CODES"
 FLAG_CHECKS_INCOMPLETE: Final = "CHECKS_INCOMPLETE"
+FLAG_CONSENT_NEEDED: Final = "CONSENT_NEEDED"
+FLAG_OUT_OF_AREA: Final = "OUT_OF_AREA"
+"""The child lives outside the hub's local authority area: decided as any other child (never
+dropped or lowered), and the flag tells staff to involve the home authority."""
+FLAG_STEP_DOWN: Final = "STEP_DOWN"
+"""``STEP_DOWN:<route>``: the referrer asked for a higher route than the rules give. The route
+stands as a proposal; a team manager approves the step-down or raises it."""
+FLAG_NARRATIVE_CONCERN: Final = "NARRATIVE_CONCERN"
+"""``NARRATIVE_CONCERN:<category>``: a concern read in the referral's free text (the category,
+never the text)."""

@@ -38,15 +38,27 @@ UNKNOWN: Final = -1
 """Sentinel for a number that is not known; always paired with a ``*_known`` boolean."""
 
 PRE_MOBILE_MONTHS: Final = 6
-"""Below this age a baby whose mobility is not recorded is taken to be pre-mobile.
+"""Below this age every baby is treated as pre-mobile, whatever the mobility flag says.
 
-The pan-London and Leicester, Leicestershire & Rutland protocols for bruising and injuries in
-pre-mobile babies define pre-mobile as "not yet rolling, crawling, bottom-shuffling, pulling
-to stand, cruising or walking independently", and apply to every baby under six months
-whatever the parents say about mobility. An explicit "mobile: false" from the referrer counts
-at any age (e.g. a disabled child who is not independently mobile)."""
+The pre-mobile baby protocols (pan-London; Leicester, Leicestershire & Rutland; Durham;
+Bedford) define pre-mobile as "not yet rolling, crawling, bottom-shuffling, pulling to stand,
+cruising or walking independently" and take in every baby under six months whatever the
+parents or the referrer say about mobility. An explicit "mobile: false" from the referrer
+counts at any age (e.g. a disabled child who is not independently mobile)."""
+
+MOBILITY_UNKNOWN_MONTHS: Final = 12
+"""Below this age a baby whose mobility is not recorded is treated as pre-mobile: many babies
+do not crawl before their first birthday, and unknown is never reassurance (the protocols
+apply until mobility is known)."""
+
+YOUNG_CHILD_MONTHS: Final = 84
+"""Under seven: Barnardo's Domestic Violence Risk Identification Matrix raises the risk to a
+child under seven (less able to protect themselves or to tell)."""
 
 DOMESTIC_ABUSE_CODES: Final = frozenset({"3A", "3B", "3C"})
+NARRATIVE_DOMESTIC_ABUSE: Final = frozenset({"strangulation", "threat_to_kill"})
+"""Narrative concern categories that, in a domestic abuse referral, count as the DASH markers
+of the same name (raise-only: a marker the form did not ask can still be read in the text)."""
 CONFIDENT_MATCHES: Final = frozenset({"EXACT", "PROBABLE"})
 
 # The record kinds as they appear in fact names (``social-care`` -> ``social_care_*``).
@@ -100,8 +112,9 @@ _CHILD_FACTS: Final[tuple[FactSpec, ...]] = (
         "pre_mobile",
         bool,
         False,
-        "Not yet independently mobile: recorded as not mobile, or "
-        "mobility not recorded and under 6 months (pre-mobile baby protocols).",
+        "Treated as not yet independently mobile: recorded as not mobile, under 6 months "
+        "whatever the record says, or mobility not recorded and under 12 months (pre-mobile "
+        "baby protocols; unknown is never reassurance).",
     ),
     _spec("concerns", list, [], "Concern codes: DfE CIN factor codes and form extras (FII...)."),
     _spec("unrecognised_concerns", bool, False, "A concern code outside the hub's code list."),
@@ -121,8 +134,34 @@ _CHILD_FACTS: Final[tuple[FactSpec, ...]] = (
         "the explanation as consistent with the injury; not recorded counts as false.",
     ),
     _spec("present_at_incident", bool, False, "Police: the child was present at the incident."),
+    _spec(
+        "presence_known",
+        bool,
+        False,
+        "The officer recorded whether the child was present (false: not recorded, which the "
+        "screening counts as present).",
+    ),
     _spec("child_injured", bool, False, "Police: the child was injured in the incident."),
-    _spec("disclosure", bool, False, "The child has disclosed harm (council referrals)."),
+    _spec(
+        "injury_site",
+        str,
+        "NONE",
+        "Where the injury is: FACE, EARS, NECK, HEAD, FRENULUM, TORSO, BUTTOCKS, GENITALS, ARMS, "
+        "LEGS, HANDS_FEET, MULTIPLE, OTHER; NOT_RECORDED for an injury without a site; NONE "
+        "without an injury.",
+    ),
+    _spec(
+        "injury_patterned",
+        bool,
+        False,
+        "The injury has a pattern (grip marks, a hand, an implement, a ligature) or a bite is "
+        "adult-sized.",
+    ),
+    _spec("under_seven", bool, False, "Under seven years old, or unborn (DVRIM age band)."),
+    _spec("disability", bool, False, "The child has a disability or additional needs."),
+    _spec("found_alone", bool, False, "The child was found alone or left unsupervised unsafely."),
+    _spec("police_protection", bool, False, "Police used powers of protection (CA 1989 s46)."),
+    _spec("disclosure", bool, False, "The child has disclosed harm to the referrer."),
     _spec("incident_type", str, "NONE", "Police incident type, or NONE for other agencies."),
     _spec(
         "domestic_abuse",
@@ -136,8 +175,40 @@ _CHILD_FACTS: Final[tuple[FactSpec, ...]] = (
     ),
     _spec("dash_scored", bool, False, "A DASH score (number of 'yes' answers) was given (v2)."),
     _spec("dash_score", int, UNKNOWN, "DASH 'yes' answers out of 27; -1 not given.", "dash_scored"),
-    _spec("strangulation", bool, False, "Police: non-fatal strangulation or suffocation."),
-    _spec("weapon", bool, False, "Police: a weapon was used."),
+    _spec(
+        "strangulation",
+        bool,
+        False,
+        "Police: non-fatal strangulation or suffocation; or strangulation in a domestic abuse "
+        "narrative.",
+    ),
+    _spec(
+        "weapon",
+        bool,
+        False,
+        "Police: a weapon was used or threatened; or a weapon in a domestic abuse narrative.",
+    ),
+    _spec(
+        "threats_to_kill",
+        bool,
+        False,
+        "Police: the suspect threatened to kill; or a threat to kill in a domestic abuse "
+        "narrative.",
+    ),
+    _spec(
+        "sexual_violence", bool, False, "Police: sexual violence in the incident or relationship."
+    ),
+    _spec("stalking", bool, False, "Police: the suspect stalks or harasses the victim."),
+    _spec("separation", bool, False, "Police: separation within the last year."),
+    _spec(
+        "threats_to_children", bool, False, "Police: the suspect threatened or used the children."
+    ),
+    _spec(
+        "repeat_incidents_12m",
+        int,
+        0,
+        "Domestic incidents in 12 months: the higher of the officer's count and police records.",
+    ),
     _spec("victim_pregnant", bool, False, "Police: the victim is pregnant."),
     _spec("marac_referral", bool, False, "Police: the case is being referred to MARAC."),
     _spec(
@@ -154,7 +225,91 @@ _CHILD_FACTS: Final[tuple[FactSpec, ...]] = (
         "School attendance percentage; -1.0 not given.",
         "attendance_known",
     ),
-    _spec("support_requested", str, "NONE", "Council: ADVICE, EARLY_HELP, ASSESSMENT or NONE."),
+    _spec(
+        "support_requested",
+        str,
+        "NONE",
+        "What the referrer asked for: ADVICE, EARLY_HELP, ASSESSMENT, STRATEGY_DISCUSSION or NONE.",
+    ),
+    _spec(
+        "care_seriously_affected",
+        bool,
+        False,
+        "A carer's mental ill health, substance use or learning disability seriously affects "
+        "the child's care (or the carer was incapacitated at a police incident).",
+    ),
+    _spec("sole_carer", bool, False, "That carer is the child's only carer."),
+    _spec(
+        "child_in_parent_delusions",
+        bool,
+        False,
+        "The child features in a carer's delusions or is the focus of their hostility.",
+    ),
+    _spec(
+        "suicidal_plans", bool, False, "The child has suicidal plans or intent, or made an attempt."
+    ),
+    _spec("sexually_transmitted_infection", bool, False, "The child has an STI."),
+    _spec("sexually_active", bool, False, "The child is, or is believed to be, sexually active."),
+    _spec(
+        "older_partner",
+        bool,
+        False,
+        "The child's sexual partner is much older or in a position of power or trust, or gives "
+        "gifts, money, drugs or alcohol.",
+    ),
+    _spec(
+        "life_threatening_neglect",
+        bool,
+        False,
+        "A carer's neglect or refusal of treatment has endangered the child's life.",
+    ),
+    _spec("family_homeless", bool, False, "The family is homeless or about to be."),
+    _spec(
+        "community_harm",
+        bool,
+        False,
+        "Harm outside the home: community harassment or violence, exploitation by outsiders.",
+    ),
+    _spec(
+        "child_not_seen",
+        bool,
+        False,
+        "No professional has seen the child for a long time, with concerns for their safety.",
+    ),
+    _spec(
+        "adult_posing_risk",
+        bool,
+        False,
+        "The referrer says an adult who poses a risk to children lives in or visits the household.",
+    ),
+    _spec(
+        "sexual_behaviour",
+        str,
+        "NOT_ASSESSED",
+        "The child's sexual behaviour on Hackett's continuum: NORMAL, INAPPROPRIATE, "
+        "PROBLEMATIC, ABUSIVE, VIOLENT or NOT_ASSESSED.",
+    ),
+    _spec(
+        "substance_use",
+        str,
+        "NOT_KNOWN",
+        "How often the young person uses drugs or alcohol: NONE, EXPERIMENTAL, OCCASIONAL, "
+        "REGULAR, DAILY or NOT_KNOWN.",
+    ),
+    _spec("sibling_on_plan", bool, False, "A sibling is on a CP plan or looked after."),
+    _spec(
+        "sibling_removed",
+        bool,
+        False,
+        "A previous child was permanently removed from the parents' care.",
+    ),
+    _spec(
+        "narrative_concerns",
+        list,
+        [],
+        "Concern categories read in the referral's free text (strangulation, weapon, ...): "
+        "raise-only, negations excluded; the text itself is never a fact.",
+    ),
     _spec("setting", str, "NONE", "Health setting (EMERGENCY_DEPARTMENT, GP...) or NONE."),
     _spec("service", str, "NONE", "Council service (SCHOOL, HOUSING...) or NONE."),
 )
@@ -258,6 +413,72 @@ FACTS: Final[Mapping[str, FactSpec]] = {
 """Every fact a rule may name, with its type, default and meaning (the rules' vocabulary)."""
 
 
+FACTS_ADDED_2026_12: Final = frozenset(
+    {
+        "presence_known",
+        "injury_site",
+        "injury_patterned",
+        "under_seven",
+        "disability",
+        "found_alone",
+        "police_protection",
+        "threats_to_kill",
+        "sexual_violence",
+        "stalking",
+        "separation",
+        "threats_to_children",
+        "repeat_incidents_12m",
+        "care_seriously_affected",
+        "sole_carer",
+        "child_in_parent_delusions",
+        "suicidal_plans",
+        "sexually_transmitted_infection",
+        "sexually_active",
+        "older_partner",
+        "adult_posing_risk",
+        "life_threatening_neglect",
+        "family_homeless",
+        "community_harm",
+        "child_not_seen",
+        "sexual_behaviour",
+        "substance_use",
+        "sibling_on_plan",
+        "sibling_removed",
+        "narrative_concerns",
+    }
+)
+"""Facts added for the routing-safety work (police v3, health v2, council v2, the narrative).
+Decisions logged before them lack them; :func:`complete_logged_facts` fills them in."""
+
+
+def complete_logged_facts(facts: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Facts logged before :data:`FACTS_ADDED_2026_12` existed, completed so a newer rule set
+    can re-decide them (``mash whatif``), and the names filled in.
+
+    The referral forms of the time did not ask those questions, so each reads as the live
+    router reads a question the form did not ask: not known (the fact's default). Three are
+    derived from what was logged instead, because the old facts say them exactly: the age
+    band from the age, the incident count from the police records (the officer's own count was
+    not read then), and whether presence was recorded (police v1 and v2 required it). Any
+    other missing fact is not filled: the decision cannot be read, and is reported as such.
+    """
+    missing = [name for name in FACTS_ADDED_2026_12 if name not in facts]
+    if not missing:
+        return dict(facts), ()
+    completed = dict(facts)
+    derived = {
+        "under_seven": bool(facts.get("unborn"))
+        or (bool(facts.get("dob_known")) and facts.get("age_months", UNKNOWN) < YOUNG_CHILD_MONTHS),
+        "repeat_incidents_12m": facts.get("police_domestic_incidents_12m", 0),
+        "presence_known": facts.get("agency") == "police",
+    }
+    for name in missing:
+        spec = FACTS[name]
+        default = list(spec.default) if spec.type is list else spec.default
+        completed[name] = derived.get(name, default)
+    return completed, tuple(sorted(missing))
+
+
 def default_facts() -> dict[str, Any]:
     """A child of whom nothing is known: every fact at its default (fresh lists)."""
     return {
@@ -287,12 +508,19 @@ def _age_facts(child: Child, on: date) -> dict[str, Any]:
 
 
 def is_pre_mobile(child: Child, age_months: int, dob_known: bool) -> bool:
-    """Not yet independently mobile (see :data:`PRE_MOBILE_MONTHS`)."""
+    """Treated as not yet independently mobile (see :data:`PRE_MOBILE_MONTHS` and
+    :data:`MOBILITY_UNKNOWN_MONTHS`): a recorded "not mobile" at any age; every baby under six
+    months, whatever the record says; and a baby under twelve months whose mobility is not
+    recorded."""
     if child.unborn:
         return False
-    if child.mobile is not None:
-        return not child.mobile
-    return dob_known and age_months < PRE_MOBILE_MONTHS
+    if child.mobile is False:
+        return True
+    if not dob_known:
+        return False
+    if age_months < PRE_MOBILE_MONTHS:
+        return True
+    return child.mobile is None and age_months < MOBILITY_UNKNOWN_MONTHS
 
 
 def _injury_facts(child: Child, incident: bool) -> dict[str, Any]:
@@ -302,30 +530,42 @@ def _injury_facts(child: Child, incident: bool) -> dict[str, Any]:
     return {
         "injury_present": present,
         "injury_kind": (child.injury_kind or "OTHER") if present else "NONE",
+        "injury_site": (child.injury_site or "NOT_RECORDED") if present else "NONE",
+        "injury_patterned": present and child.injury_patterned is True,
         "injury_explanation_consistent": present and child.injury_explanation_consistent is True,
         "child_injured": incident and bool(child.injured),
     }
 
 
-def _referral_facts(referral: Referral) -> dict[str, Any]:
+def _referral_facts(referral: Referral, narrative: frozenset[str]) -> dict[str, Any]:
     concerns = sorted(referral.concern_codes)
     score = referral.dash_score
     attendance = referral.attendance_percent
+    domestic_abuse = (
+        referral.incident_type == "DOMESTIC_ABUSE"
+        or not DOMESTIC_ABUSE_CODES.isdisjoint(referral.concern_codes)
+    )
+    # In a domestic abuse referral, a DASH marker read in the narrative counts as the marker
+    # (raise-only); outside one, the narrative category stays a category of its own.
+    told = narrative if domestic_abuse else frozenset()
     return {
         "agency": referral.agency,
         "source_code": referral.source_code,
         "concerns": concerns,
         "unrecognised_concerns": not referral.concern_codes <= CONCERN_CODES,
         "health_indicators": sorted(referral.health_indicators),
-        "disclosure": referral.disclosure_by_child,
         "incident_type": referral.incident_type or "NONE",
-        "domestic_abuse": referral.incident_type == "DOMESTIC_ABUSE"
-        or not DOMESTIC_ABUSE_CODES.isdisjoint(referral.concern_codes),
+        "domestic_abuse": domestic_abuse,
         "dash_risk": referral.dash_risk or "NOT_ASSESSED",
         "dash_scored": score is not None,
         "dash_score": UNKNOWN if score is None else score,
-        "strangulation": referral.non_fatal_strangulation,
-        "weapon": referral.weapon_used,
+        "strangulation": referral.non_fatal_strangulation or "strangulation" in told,
+        "weapon": referral.weapon_used or "weapon" in told,
+        "threats_to_kill": referral.threats_to_kill is True or "threat_to_kill" in told,
+        "sexual_violence": referral.sexual_violence is True,
+        "stalking": referral.stalking is True,
+        "separation": referral.separation is True,
+        "threats_to_children": referral.threats_to_children is True,
         "victim_pregnant": referral.victim_pregnant,
         "marac_referral": referral.marac_referral,
         "consent": referral.consent,
@@ -334,14 +574,39 @@ def _referral_facts(referral: Referral) -> dict[str, Any]:
         "support_requested": referral.support_requested or "NONE",
         "setting": referral.setting or "NONE",
         "service": referral.service or "NONE",
+        "care_seriously_affected": referral.care_seriously_affected is True,
+        "sole_carer": referral.sole_carer is True,
+        "adult_posing_risk": referral.adult_posing_risk is True,
+        "life_threatening_neglect": referral.life_threatening_neglect is True,
+        "family_homeless": referral.family_homeless is True,
+        "community_harm": referral.community_harm is True,
+        "child_not_seen": referral.child_not_seen is True,
+        "sibling_on_plan": referral.sibling_on_plan is True,
+        "sibling_removed": referral.sibling_removed is True,
+        "narrative_concerns": sorted(narrative),
     }
 
 
-def _child_facts(child: Child, on: date, incident: bool) -> dict[str, Any]:
+def _child_facts(child: Child, on: date, incident: bool, disclosed: bool) -> dict[str, Any]:
     facts = _age_facts(child, on)
     facts["mobility_known"] = child.mobile is not None and not child.unborn
     facts["pre_mobile"] = is_pre_mobile(child, facts["age_months"], facts["dob_known"])
+    facts["under_seven"] = child.unborn or (
+        facts["dob_known"] and facts["age_months"] < YOUNG_CHILD_MONTHS
+    )
     facts["present_at_incident"] = bool(child.present_at_incident)
+    facts["presence_known"] = child.present_at_incident is not None
+    facts["disability"] = child.disability is True
+    facts["found_alone"] = child.found_alone is True
+    facts["police_protection"] = child.police_protection is True
+    facts["disclosure"] = disclosed or child.disclosure is True
+    facts["child_in_parent_delusions"] = child.in_parent_delusions is True
+    facts["suicidal_plans"] = child.suicidal_plans is True
+    facts["sexually_transmitted_infection"] = child.sexually_transmitted_infection is True
+    facts["sexually_active"] = child.sexually_active is True
+    facts["older_partner"] = child.older_partner is True
+    facts["sexual_behaviour"] = child.sexual_behaviour or "NOT_ASSESSED"
+    facts["substance_use"] = child.substance_use or "NOT_KNOWN"
     facts.update(_injury_facts(child, incident))
     return facts
 
@@ -463,20 +728,29 @@ _BASE: Final = {
 
 
 def child_facts(
-    referral: Referral, child: Child, checks: Mapping[str, CheckResult]
+    referral: Referral,
+    child: Child,
+    checks: Mapping[str, CheckResult],
+    narrative: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The enriched child the rules see: referral, child and checks as flat typed facts.
 
     Ages are taken on the day the hub received the referral, so a replay of the same referral
-    gives the same facts. The domestic abuse screening facts (``da_screening_*``) are not set
-    here: their weights belong to the rule set, which adds them when it evaluates
+    gives the same facts. ``narrative`` is the concern categories the rule set read in the
+    referral's free text (:meth:`mash.domain.thresholds.RuleSet.narrative_concerns`, once per
+    referral). The domestic abuse screening facts (``da_screening_*``) are not set here: their
+    weights belong to the rule set, which adds them when it evaluates
     (:meth:`mash.domain.thresholds.RuleSet.evaluate` returns the completed facts).
     """
     on = referral.received_at.date()
     facts: dict[str, Any] = dict(_BASE)
-    facts.update(_referral_facts(referral))
-    facts.update(_child_facts(child, on, referral.incident_type is not None))
+    facts.update(_referral_facts(referral, narrative))
+    facts.update(
+        _child_facts(child, on, referral.incident_type is not None, referral.disclosure_by_child)
+    )
     facts.update(records_facts(checks, on))
+    officer = referral.previous_incidents_12m or 0
+    facts["repeat_incidents_12m"] = max(officer, facts["police_domestic_incidents_12m"])
     return facts
 
 

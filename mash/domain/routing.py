@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, Final, Protocol
 
 from mash import __version__
+from mash.domain.area import HubArea
 from mash.domain.checks import (
     DEFAULT_POLICY,
     CheckPolicy,
@@ -37,6 +38,7 @@ from mash.domain.codes import (
     FLAG_ENGINE_ERROR,
     FLAG_IDENTITY_UNCERTAIN,
     FLAG_INVALID_NHS_NUMBER,
+    FLAG_OUT_OF_AREA,
     FLAG_UNKNOWN_CODES,
 )
 from mash.domain.decision import (
@@ -98,10 +100,11 @@ class Router:
     :class:`~mash.domain.records.RecordIndex`, a Faust table adapter, ...). ``calendar``:
     working days and office hours for deadlines. ``clock``: where ``decided_at`` comes from
     when the caller does not give it. ``policy``: which record kinds to check and how stale a
-    record may be.
+    record may be. ``area``: the hub's own postcodes; a child living outside them is flagged
+    OUT_OF_AREA (:mod:`mash.domain.area`); ``None`` flags nobody.
     """
 
-    __slots__ = ("calendar", "clock", "decided_by", "lookup", "policy", "rules")
+    __slots__ = ("area", "calendar", "clock", "decided_by", "lookup", "policy", "rules")
 
     def __init__(
         self,
@@ -112,8 +115,10 @@ class Router:
         *,
         clock: Clock | None = None,
         policy: CheckPolicy = DEFAULT_POLICY,
+        area: HubArea | None = None,
     ) -> None:
         self.rules = rules
+        self.area = area
         self.lookup = lookup
         self.calendar = calendar if calendar is not None else WorkingCalendar()
         self.decided_by = decided_by or default_decided_by()
@@ -158,7 +163,9 @@ class Router:
             rules=fired,
             checks=check_outcomes(checks.values()),
             check_details={kind: check_detail(result) for kind, result in checks.items()},
-            flags=merge_flags(flags, router_flags(child, profile, checks, context.unknown_codes)),
+            flags=merge_flags(
+                flags, router_flags(child, profile, checks, context.unknown_codes, self.area)
+            ),
             facts=facts,
             rule_set_version=version,
             input_digest=context.digest,
@@ -255,7 +262,11 @@ def best_match(results: Iterable[CheckResult]) -> tuple[Match, float]:
 
 
 def router_flags(
-    child: Child, profile: Profile, checks: Mapping[str, CheckResult], unknown_codes: bool
+    child: Child,
+    profile: Profile,
+    checks: Mapping[str, CheckResult],
+    unknown_codes: bool,
+    area: HubArea | None = None,
 ) -> list[str]:
     """Flags the router adds whatever the rules say: data a person must look at."""
     flags = []
@@ -267,6 +278,8 @@ def router_flags(
         flags.append(FLAG_INVALID_NHS_NUMBER)
     if unknown_codes:
         flags.append(FLAG_UNKNOWN_CODES)
+    if area is not None and area.covers(child.postcode) is False:
+        flags.append(FLAG_OUT_OF_AREA)
     return flags
 
 

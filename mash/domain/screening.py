@@ -13,13 +13,24 @@ section of the rules file (:class:`ScreeningPolicy`), versioned with the rules a
 
 * the DASH risk level, or the DASH score (v2 notifications) when that says more;
 * the child's age: unborn and under one weigh most (babies are the children most often
-  seriously harmed, Child Safeguarding Practice Review Panel annual reports);
-* whether the child was present, and whether the child was injured;
-* a pregnant victim, non-fatal strangulation, a weapon (DASH and Domestic Abuse Act 2021
-  markers of serious harm and homicide risk);
-* a MARAC referral now or an open MARAC case, and repeat incidents at the address (SafeLives
-  escalation: three or more police call-outs in twelve months);
+  seriously harmed, Child Safeguarding Practice Review Panel annual reports), and under seven
+  more than older children (Barnardo's Domestic Violence Risk Identification Matrix, DVRIM);
+* a disability (DVRIM: a disabled child is more vulnerable and less able to tell);
+* whether the child was present, in the household but not present (Domestic Abuse Act 2021
+  s3: children who see, hear *or experience the effects* are victims), or of unknown presence,
+  which counts as present (unknown is never reassurance); and whether the child was injured;
+* a pregnant victim, non-fatal strangulation, a weapon, threats to kill, sexual violence,
+  stalking, separation and threats to the children (DASH questions; markers of serious harm
+  and homicide risk), whether the officer recorded them or the narrative of a domestic abuse
+  referral names them;
+* a MARAC referral now or an open MARAC case, and repeat incidents: the higher of the
+  officer's count and the police records (SafeLives escalation: three or more police
+  call-outs in twelve months), in bands so that ten incidents weigh more than three;
 * the child's social care status (a child already on a plan is already known to be at risk).
+
+Health and council referrals with a domestic abuse concern code are screened on what they
+carry (age, presence unknown, injury, the narrative's markers, the records); their DASH level
+is NOT_ASSESSED, which is not reassurance.
 """
 
 from __future__ import annotations
@@ -51,10 +62,18 @@ class ScreeningPolicy:
     age_unknown: int
     age_under_months: tuple[Band, ...]  # here ``at_least`` is read as "under this many months"
     present_at_incident: int
+    presence_unknown: int
+    in_household: int
+    disability: int
     child_injured: int
     victim_pregnant: int
     strangulation: int
     weapon: int
+    threats_to_kill: int
+    sexual_violence: int
+    stalking: int
+    separation: int
+    threats_to_children: int
     marac: int
     repeat_incidents: tuple[Band, ...]
     social_care_status: Mapping[str, int]
@@ -86,10 +105,18 @@ _POINTS: Final = (
     "unborn",
     "age_unknown",
     "present_at_incident",
+    "presence_unknown",
+    "in_household",
+    "disability",
     "child_injured",
     "victim_pregnant",
     "strangulation",
     "weapon",
+    "threats_to_kill",
+    "sexual_violence",
+    "stalking",
+    "separation",
+    "threats_to_children",
     "marac",
 )
 _TABLES: Final = ("dash_risk", "social_care_status")
@@ -198,27 +225,45 @@ def _age(facts: Mapping[str, Any], policy: ScreeningPolicy) -> tuple[int, str]:
     return band.value, f"child under {words}"
 
 
+def _presence(facts: Mapping[str, Any], policy: ScreeningPolicy) -> tuple[int, str]:
+    if facts["present_at_incident"]:
+        return policy.present_at_incident, "present at the incident"
+    if not facts["presence_known"]:
+        return policy.presence_unknown, "presence not recorded (counted as present)"
+    return policy.in_household, "in the household (not present at the incident)"
+
+
+# (fact, the policy's points for it, the reason): yes/no facts that add points when true.
+_MARKERS: Final = (
+    ("disability", "disability", "child has a disability"),
+    ("child_injured", "child_injured", "injured in the incident"),
+    ("victim_pregnant", "victim_pregnant", "victim is pregnant"),
+    ("strangulation", "strangulation", "non-fatal strangulation"),
+    ("weapon", "weapon", "weapon used or threatened"),
+    ("threats_to_kill", "threats_to_kill", "threats to kill"),
+    ("sexual_violence", "sexual_violence", "sexual violence"),
+    ("stalking", "stalking", "stalking or harassment"),
+    ("separation", "separation", "recent separation"),
+    ("threats_to_children", "threats_to_children", "threats to the children"),
+)
+
+
 def _flags(facts: Mapping[str, Any], policy: ScreeningPolicy) -> list[tuple[int, str]]:
     marac = facts["marac_referral"] or facts["police_open_marac"]
-    return [
-        (
-            policy.present_at_incident if facts["present_at_incident"] else 0,
-            "present at the incident",
-        ),
-        (policy.child_injured if facts["child_injured"] else 0, "injured in the incident"),
-        (policy.victim_pregnant if facts["victim_pregnant"] else 0, "victim is pregnant"),
-        (policy.strangulation if facts["strangulation"] else 0, "non-fatal strangulation"),
-        (policy.weapon if facts["weapon"] else 0, "weapon used"),
-        (policy.marac if marac else 0, "MARAC referral or open MARAC case"),
+    weighed = [_presence(facts, policy)]
+    weighed += [
+        (getattr(policy, points) if facts[fact] else 0, reason) for fact, points, reason in _MARKERS
     ]
+    weighed.append((policy.marac if marac else 0, "MARAC referral or open MARAC case"))
+    return weighed
 
 
 def _history(facts: Mapping[str, Any], policy: ScreeningPolicy) -> list[tuple[int, str]]:
-    incidents = facts["police_domestic_incidents_12m"]
+    incidents = facts["repeat_incidents_12m"]
     band = _first_at_least(policy.repeat_incidents, incidents)
     status = facts["social_care_status"]
     return [
-        (band.value if band else 0, f"{incidents} domestic incidents at the address in 12 months"),
+        (band.value if band else 0, f"{incidents} domestic incidents in 12 months"),
         (
             policy.social_care_status.get(status, 0),
             f"social care status {status.lower().replace('_', ' ')}",

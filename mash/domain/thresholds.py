@@ -14,7 +14,12 @@ whatever a rules file says:
   a child who would go to caf or universal goes to assessment instead, flagged
   CHECKS_INCOMPLETE;
 * caf is voluntary early help: without the family's consent it is flagged CONSENT_NEEDED;
-* a child whose records matched only POSSIBLY is flagged IDENTITY_UNCERTAIN.
+* a child whose records matched only POSSIBLY is flagged IDENTITY_UNCERTAIN;
+* when the referrer asked for more than the rules give (a request the rules file's
+  ``step_down`` section maps to a higher level), the route stands and the decision carries
+  ``STEP_DOWN:<asked route>``: stepping a professional's request down is a manager's decision
+  on the record, never a silent one;
+* every concern category read in the narrative is flagged ``NARRATIVE_CONCERN:<category>``.
 
 Speed: every rule is compiled into one CEL program, and specialised per combination of the
 facts that take few values (:mod:`mash.domain.conditions`), so a typical child needs no CEL
@@ -31,6 +36,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final, cast
 
+from mash.domain.codes import (
+    FLAG_CHECKS_INCOMPLETE,
+    FLAG_CONSENT_NEEDED,
+    FLAG_IDENTITY_UNCERTAIN,
+    FLAG_NARRATIVE_CONCERN,
+    FLAG_STEP_DOWN,
+    SUPPORT_REQUESTS,
+)
 from mash.domain.conditions import (
     Part,
     Specialiser,
@@ -47,10 +60,6 @@ from mash.errors import RuleError
 ROUTE_RANK: Final[Mapping[str, int]] = {"universal": 0, "caf": 1, "assessment": 2, "s47": 3}
 """How intensive a route is; ``whatif`` calls a move to a lower rank a downgrade."""
 
-FLAG_CHECKS_INCOMPLETE: Final = "CHECKS_INCOMPLETE"
-FLAG_CONSENT_NEEDED: Final = "CONSENT_NEEDED"
-FLAG_IDENTITY_UNCERTAIN: Final = "IDENTITY_UNCERTAIN"
-
 ENGINE_PROTECTED: Final = "engine.known-cp-or-looked-after"
 ENGINE_CHECKS_INCOMPLETE: Final = "engine.checks-incomplete"
 
@@ -58,7 +67,7 @@ _PROTECTED_STATUSES: Final = frozenset({"CP_PLAN", "LOOKED_AFTER"})
 _PROTECTED_CPIS: Final = frozenset({"CP_PLAN", "LOOKED_AFTER", "UNBORN_CP_PLAN"})
 _RULE_KEYS: Final = frozenset({"id", "level", "reason", "when", "guidance"})
 _TOP_KEYS: Final = frozenset(
-    {"name", "description", "levels", "default_level", "screening", "rules"}
+    {"name", "description", "levels", "default_level", "screening", "step_down", "rules"}
 )
 _AVAILABLE: Final = {kind: f"{prefix}_available" for kind, prefix in CHECK_PREFIXES.items()}
 _RULE_ID: Final = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -229,6 +238,7 @@ class RuleSet:
         "name",
         "rules",
         "screening",
+        "step_down",
         "version",
     )
 
@@ -240,10 +250,12 @@ class RuleSet:
         levels: Mapping[int, Route],
         default_level: int,
         screening: ScreeningPolicy,
+        step_down: Mapping[str, int] | None = None,
         name: str = "",
         description: str = "",
     ) -> None:
         self.version = version
+        self.step_down: dict[str, int] = dict(step_down or {})
         self.name = name
         self.description = description
         self.rules: tuple[Rule, ...] = tuple(rules)
@@ -354,8 +366,13 @@ class RuleSet:
                 level = floor
         if facts["identity_uncertain"]:
             flags.append(FLAG_IDENTITY_UNCERTAIN)
-        if self.route_for(level) == "caf" and facts["consent"] != "GIVEN":
+        route = self.route_for(level)
+        if route == "caf" and facts["consent"] != "GIVEN":
             flags.append(FLAG_CONSENT_NEEDED)
+        asked = self.step_down.get(facts["support_requested"])
+        if asked is not None and ROUTE_RANK[self.route_for(asked)] > ROUTE_RANK[route]:
+            flags.append(f"{FLAG_STEP_DOWN}:{self.route_for(asked)}")
+        flags += [f"{FLAG_NARRATIVE_CONCERN}:{c}" for c in facts["narrative_concerns"]]
         return level, extra, tuple(flags)
 
 
@@ -413,6 +430,8 @@ def inspect_rule_set(data: Any, version: str) -> tuple[RuleSet | None, list[Prob
     problems += screening_problems
     rules, rule_problems = _rules(data.get("rules"), levels)
     problems += rule_problems
+    step_down, step_problems = _step_down(data.get("step_down"), levels)
+    problems += step_problems
     problems += _reachability(rules, levels, default_level)
     if any(problem.severity == "error" for problem in problems) or screening is None:
         return None, problems
@@ -422,6 +441,7 @@ def inspect_rule_set(data: Any, version: str) -> tuple[RuleSet | None, list[Prob
         levels=levels,
         default_level=cast(int, default_level),
         screening=screening,
+        step_down=step_down,
         name=str(data.get("name", "")),
         description=str(data.get("description", "")),
     )
@@ -464,6 +484,26 @@ def _levels(raw: Any) -> tuple[dict[int, Route], list[Problem]]:
             )
         )
     return levels, problems
+
+
+def _step_down(raw: Any, levels: Mapping[int, Route]) -> tuple[dict[str, int], list[Problem]]:
+    """``step_down``: what each referrer request asks for, as a level. Optional: without it no
+    decision is flagged STEP_DOWN."""
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, Mapping):
+        return {}, [Problem("step_down", "must map each request to the level it asks for")]
+    found: dict[str, int] = {}
+    problems = []
+    for request, level in raw.items():
+        if request not in SUPPORT_REQUESTS:
+            choices = ", ".join(sorted(SUPPORT_REQUESTS))
+            problems.append(Problem("step_down", f"unknown request {request!r} ({choices})"))
+        elif isinstance(level, bool) or level not in levels:
+            problems.append(Problem("step_down", f"{request}: level {level!r} has no route"))
+        else:
+            found[request] = level
+    return found, problems
 
 
 def _screening(raw: Any) -> tuple[ScreeningPolicy | None, list[Problem]]:

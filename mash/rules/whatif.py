@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from mash.domain.facts import complete_logged_facts
 from mash.domain.thresholds import ROUTE_RANK, Outcome, RuleSet
 from mash.errors import RuleError
 
@@ -71,6 +72,8 @@ class WhatIfReport:
     skipped: tuple[tuple[str, str], ...] = ()
     overrides_ignored: int = 0
     versions_compared: tuple[str, ...] = field(default=())
+    completed: Mapping[str, int] = field(default_factory=dict)
+    """Facts newer than a logged decision, read as not known: fact name -> decisions."""
 
     @property
     def total(self) -> int:
@@ -94,6 +97,7 @@ class WhatIfReport:
             "upgrades": [move.as_dict() for move in self.upgrades],
             "skipped": [{"decision_id": ref, "reason": why} for ref, why in self.skipped],
             "overrides_ignored": self.overrides_ignored,
+            "facts_completed": dict(self.completed),
         }
 
 
@@ -138,6 +142,7 @@ def compare(
     rule_set_version: str,
     skipped: Iterable[tuple[str, str]] = (),
     overrides_ignored: int = 0,
+    completed: Mapping[str, int] | None = None,
 ) -> WhatIfReport:
     """The report from (logged decision, new outcome) pairs: the pure core of ``whatif``."""
     matrix: Counter[tuple[str, str]] = Counter()
@@ -159,26 +164,34 @@ def compare(
         tuple(skipped),
         overrides_ignored,
         tuple(sorted(versions)),
+        dict(completed or {}),
     )
 
 
 def whatif(decisions: Iterable[Mapping[str, Any]], rules: RuleSet) -> WhatIfReport:
     """Re-evaluate the latest logged decision of every child under ``rules``.
 
-    A decision whose facts the rules cannot read (logged before a fact existed, or a route the
-    matrix does not know) is skipped and listed with the reason, never guessed at.
+    A decision logged before some facts existed has them read as not known, as the live
+    router reads a question the form did not ask (:func:`complete_logged_facts`), and the
+    report counts them. A decision whose facts the rules still cannot read (a fact missing
+    that existed when it was logged, or a route the matrix does not know) is skipped and
+    listed with the reason, never guessed at.
     """
     current, overrides = latest_decisions(decisions)
     pairs: list[tuple[Mapping[str, Any], Outcome]] = []
     skipped: list[tuple[str, str]] = []
+    completed: Counter[str] = Counter()
     for decision in current:
         ref = str(decision.get("decision_id", "?"))
         facts = decision.get("facts")
         if decision.get("route") not in ROUTE_RANK or not isinstance(facts, Mapping):
             skipped.append((ref, "no route or no facts logged"))
             continue
+        full, filled = complete_logged_facts(facts)
         try:
-            pairs.append((decision, rules.evaluate(facts)))
+            pairs.append((decision, rules.evaluate(full)))
         except RuleError as exc:
             skipped.append((ref, str(exc)))
-    return compare(pairs, rules.version, skipped, overrides)
+            continue
+        completed.update(filled)
+    return compare(pairs, rules.version, skipped, overrides, completed)

@@ -94,7 +94,7 @@ def create_app(
     registry = registry if registry is not None else Registry.default()
     rule_set = rules if rules is not None else load_rules(config.rules_path)
     index = RecordIndex()
-    pipeline = Pipeline(config.topics, registry, Router(rule_set, index))
+    pipeline = Pipeline(config.topics, registry, Router(rule_set, index, area=config.area))
     # The ingest loop's consumer group is ``config.group``; Faust joins a group of its own
     # (the app id) even with no agents, and two protocols cannot share one group.
     app = faust.App(f"{config.group}.app", **faust_settings(config, store))

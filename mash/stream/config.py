@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Final
 
 from mash.config import Settings
+from mash.domain.area import HubArea
 from mash.errors import UsageError
 from mash.topics import Topics
 
@@ -48,6 +49,7 @@ class WorkerConfig:
     commit_interval_s: float = 1.0
     web_port: int | None = None
     stats_interval_s: float = 30.0
+    area: HubArea | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -84,6 +86,7 @@ class WorkerConfig:
             batch_size=batch_size,
             session_timeout_s=session_timeout_s,
             web_port=web_port,
+            area=settings.hub_area,
         )
 
     @property

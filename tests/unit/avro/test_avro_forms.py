@@ -15,7 +15,7 @@ REGISTRY = Registry.default()
 
 
 def _police() -> dict[str, Any]:
-    return copy.deepcopy(REGISTRY.examples("police", 2)[0])
+    return copy.deepcopy(REGISTRY.examples("police", 3)[0])
 
 
 def _health() -> dict[str, Any]:
@@ -109,7 +109,7 @@ def test_from_json_names_the_path_and_never_the_value(change: Any, message: str)
     with pytest.raises(SchemaError, match=message) as caught:
         REGISTRY.from_json("police", obj)
     assert SECRET not in str(caught.value)
-    assert str(caught.value).startswith("police v2: ")
+    assert str(caught.value).startswith("police v3: ")
 
 
 def test_a_v2_field_is_unknown_to_v1() -> None:
@@ -130,7 +130,7 @@ def test_validate_wants_avro_form() -> None:
     record = REGISTRY.from_json("police", _police())
     REGISTRY.validate("police", record)
     record["children"][0]["dob"] = "2020-05-14"  # JSON form is not Avro form
-    with pytest.raises(SchemaError, match=r"police v2: children\[0\]\.dob: expected a date$"):
+    with pytest.raises(SchemaError, match=r"police v3: children\[0\]\.dob: expected a date$"):
         REGISTRY.validate("police", record)
 
 

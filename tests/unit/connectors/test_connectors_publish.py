@@ -76,9 +76,9 @@ def test_good_lines_are_sent_keyed_by_the_agency_id_and_bad_ones_rejected(tmp_pa
         (7, None),
     ]
     reasons = [r["reason"] for r in rejects]
-    assert reasons[0] == "police v2: incident_at: expected an ISO-8601 date-time"
+    assert reasons[0] == "police v3: incident_at: expected an ISO-8601 date-time"
     assert reasons[1].startswith("not JSON (")
-    assert reasons[2] == "police v2: children: missing (required)"
+    assert reasons[2] == "police v3: children: missing (required)"
     assert reasons[3] == "not a JSON object"
     assert all(SECRET not in reason for reason in reasons)
     assert json.loads(rejects[0]["input"])["incident_at"] == SECRET  # the line itself is kept
@@ -89,7 +89,7 @@ def test_good_lines_are_sent_keyed_by_the_agency_id_and_bad_ones_rejected(tmp_pa
 
 
 def test_a_clean_file_leaves_no_rejects_file(tmp_path: Path) -> None:
-    path = _lines(tmp_path / "health.jsonl", REGISTRY.examples("health"))
+    path = _lines(tmp_path / "health.jsonl", REGISTRY.examples("health", 1))
     summary, sink, rejects_path = _publish(path, referral_target("health", TOPICS))
     assert (summary.sent, summary.rejected) == (2, 0)
     assert not rejects_path.exists()
@@ -123,12 +123,12 @@ def test_a_container_file_is_read_by_content_and_published(tmp_path: Path) -> No
     assert REGISTRY.decode(sink.messages[0][1], "council") == records[0]
 
 
-def test_a_v1_police_container_is_published_as_v2(tmp_path: Path) -> None:
+def test_a_v1_police_container_is_published_as_the_newest_version(tmp_path: Path) -> None:
     records = [REGISTRY.from_json("police", o, 1) for o in REGISTRY.examples("police", 1)]
     path = tmp_path / "police-v1.avro"
     write_container(path, REGISTRY.schema("police", 1), records)
     _, sink, _ = _publish(path, referral_target("police", TOPICS))
-    assert REGISTRY.writer_of(sink.messages[0][1]).label == "police v2"
+    assert REGISTRY.writer_of(sink.messages[0][1]).label == "police v3"
 
 
 def test_unknown_agency_and_kind_are_usage_errors() -> None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from mash.domain.checks import CheckResult
 from mash.domain.facts import (
     FACTS,
+    MOBILITY_UNKNOWN_MONTHS,
     PRE_MOBILE_MONTHS,
     child_facts,
     default_facts,
@@ -138,15 +139,20 @@ def test_an_unborn_baby_is_age_zero_unborn_and_not_pre_mobile() -> None:
     ("months_old", "mobile", "pre_mobile"),
     [
         (PRE_MOBILE_MONTHS - 1, None, True),  # not recorded, under six months
-        (PRE_MOBILE_MONTHS, None, False),  # not recorded, six months: can't assume
+        (PRE_MOBILE_MONTHS, None, True),  # not recorded, under a year: unknown is not mobile
+        (MOBILITY_UNKNOWN_MONTHS - 1, None, True),
+        (MOBILITY_UNKNOWN_MONTHS, None, False),  # a year old, not recorded: may walk
         (10, False, True),  # recorded as not yet mobile, at any age
-        (3, True, False),  # recorded as mobile (an early roller)
+        (14, False, True),
+        (3, True, True),  # recorded as mobile under six months: the protocols still apply
+        (PRE_MOBILE_MONTHS, True, False),  # recorded as mobile from six months
     ],
 )
 def test_pre_mobile_follows_the_protocols(
     months_old: int, mobile: bool | None, pre_mobile: bool
 ) -> None:
-    dob = date(2026, 11 - months_old, 20) if months_old < 11 else date(2025, 12, 20)
+    year, month = divmod(2026 * 12 + 10 - months_old, 12)  # November 2026, less the months
+    dob = date(year, month + 1, 20)
     facts = facts_of(a_referral(a_child(dob=dob, mobile=mobile)))
     assert facts["age_months"] == months_old
     assert facts["pre_mobile"] is pre_mobile

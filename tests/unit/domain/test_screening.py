@@ -17,6 +17,7 @@ from mash.domain.screening import (
     screen,
 )
 from mash.errors import RuleError
+from mash.rules import load_rules
 
 WEIGHTS: dict[str, Any] = {
     "dash_risk": {"HIGH": 10, "MEDIUM": 3, "STANDARD": 1, "NOT_ASSESSED": 2},
@@ -100,13 +101,13 @@ def test_every_factor_adds_its_weight(policy: ScreeningPolicy) -> None:
             strangulation=True,
             weapon=True,
             marac_referral=True,
-            police_domestic_incidents_12m=4,
+            repeat_incidents_12m=4,
             social_care_status="CP_PLAN",
         ),
         policy,
     )
     assert everything.score == 10 + 3 + 6 + 3 + 4 + 3 + 4 + 3 + 3
-    assert "4 domestic incidents at the address in 12 months" in everything.reasons
+    assert "4 domestic incidents in 12 months" in everything.reasons
     assert "social care status cp plan" in everything.reasons
     assert everything.level == 4
 
@@ -148,10 +149,10 @@ def test_adding_a_risk_never_lowers_the_level(
         dash_risk=dash,
         age_months=months,
         age_years=months // 12,
-        police_domestic_incidents_12m=incidents,
+        repeat_incidents_12m=incidents,
         **base,
     )
-    worse = {**facts, extra: True, "police_domestic_incidents_12m": incidents + 1}
+    worse = {**facts, extra: True, "repeat_incidents_12m": incidents + 1}
     assert screen(worse, policy).level >= screen(facts, policy).level
 
 
@@ -170,3 +171,46 @@ def test_adding_a_risk_never_lowers_the_level(
 def test_bad_weights_are_named(change: dict[str, Any], message: str) -> None:
     with pytest.raises(RuleError, match=message):
         policy_from_mapping({**WEIGHTS, **change})
+
+
+# --------------------------------------------------------------------------- the shipped policy
+# The routing-safety issue's defects, on the weights the hub ships (mash/rules/default.yaml).
+
+SHIPPED = load_rules().screening
+
+
+def test_unknown_presence_counts_as_present() -> None:
+    unknown = screen(da_child(presence_known=False), SHIPPED)
+    present = screen(da_child(presence_known=True, present_at_incident=True), SHIPPED)
+    assert unknown.score == present.score
+    assert "presence not recorded (counted as present)" in unknown.reasons
+
+
+def test_a_child_in_the_household_but_not_present_still_scores() -> None:
+    away = screen(da_child(presence_known=True, present_at_incident=False), SHIPPED)
+    assert away.score > SHIPPED.dash_risk["STANDARD"]
+    assert "in the household (not present at the incident)" in away.reasons
+
+
+def test_ten_incidents_weigh_more_than_three() -> None:
+    three = screen(da_child(presence_known=True, repeat_incidents_12m=3), SHIPPED)
+    ten = screen(da_child(presence_known=True, repeat_incidents_12m=10), SHIPPED)
+    assert ten.score > three.score
+
+
+def test_under_seven_and_disability_raise_the_score() -> None:
+    nine = screen(da_child(presence_known=True), SHIPPED).score
+    assert screen(da_child(presence_known=True, age_months=70, age_years=5), SHIPPED).score > nine
+    assert screen(da_child(presence_known=True, disability=True), SHIPPED).score > nine
+
+
+def test_dash_markers_of_serious_harm_each_add_points() -> None:
+    base = screen(da_child(presence_known=True), SHIPPED).score
+    for marker in (
+        "threats_to_kill",
+        "sexual_violence",
+        "stalking",
+        "separation",
+        "threats_to_children",
+    ):
+        assert screen(da_child(presence_known=True, **{marker: True}), SHIPPED).score > base

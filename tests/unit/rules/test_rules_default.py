@@ -32,7 +32,10 @@ DA = {
     "incident_type": "DOMESTIC_ABUSE",
     "domestic_abuse": True,
     "concerns": ["3C"],
+    "presence_known": True,  # recorded as not present unless a case says otherwise
 }
+AGE_UNKNOWN = {"dob_known": False, "age_months": -1, "age_years": -1}
+UNBORN = {"unborn": True, "dob_known": False, "age_months": 0, "age_years": 0, "under_seven": True}
 
 
 def child(**changes: Any) -> dict[str, Any]:
@@ -44,7 +47,12 @@ def child(**changes: Any) -> dict[str, Any]:
 
 
 def age(months: int) -> dict[str, Any]:
-    return {"dob_known": True, "age_months": months, "age_years": months // 12}
+    return {
+        "dob_known": True,
+        "age_months": months,
+        "age_years": months // 12,
+        "under_seven": months < 84,
+    }
 
 
 def pregnant(years: int) -> dict[str, Any]:
@@ -67,10 +75,23 @@ def indicators(*values: str) -> dict[str, Any]:
     return {"health_indicators": sorted(values)}
 
 
+def site(
+    where: str, months: int = 30, kind: str = "BRUISE", consistent: bool = True
+) -> dict[str, Any]:
+    return {**age(months), **injury(kind, consistent), "injury_site": where}
+
+
+def told(*categories: str) -> dict[str, Any]:
+    return {"narrative_concerns": sorted(categories)}
+
+
 # rule id -> (children it fires for, near misses it must not fire for)
 TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     # level 4
-    "l4.sexual-abuse": ([codes("19C"), codes("19B")], [codes("18C"), codes("17A")]),
+    "l4.sexual-abuse": (
+        [codes("19C"), codes("19B"), told("sexual_harm")],
+        [codes("18C"), codes("17A"), told("weapon")],
+    ),
     "l4.disclosure-of-abuse": (
         [{"disclosure": True, **codes("18B")}, {"disclosure": True, **codes("19C")}],
         [{"disclosure": True, **codes("7A")}, codes("18B")],
@@ -115,7 +136,7 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [pregnant(15), {"dob_known": False, "age_months": -1}],
     ),
     "l4.household-risk-to-children": (
-        [{"police_household_risk_to_children": True}],
+        [{"police_household_risk_to_children": True}, {"adult_posing_risk": True}],
         [{"police_open_marac": True}],
     ),
     "l4.high-risk-domestic-abuse": (
@@ -137,6 +158,8 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     "l4.pregnant-victim": (
         [
             {**DA, "victim_pregnant": True},
+            {**DA, "dash_risk": "STANDARD", "victim_pregnant": True},
+            {**DA, "dash_risk": "STANDARD", **age(11)},
             {
                 **DA,
                 "agency": "health",
@@ -146,19 +169,93 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
                 "age_years": 0,
             },
         ],
-        [{**DA, "victim_pregnant": True, "dash_risk": "STANDARD"}, {"victim_pregnant": True}],
+        [{**DA, "dash_risk": "STANDARD", **age(12)}, {"victim_pregnant": True}, {**UNBORN}],
     ),
     "l4.da-screening-high": (
-        [{**DA, **BABY, "dash_risk": "MEDIUM", "present_at_incident": True, "strangulation": True}],
+        [{**DA, **BABY, "dash_risk": "MEDIUM", "present_at_incident": True, "separation": True}],
+        [{**DA, **BABY, "dash_risk": "STANDARD", "present_at_incident": True}],
+    ),
+    "l4.bruising-sentinel-site-under-4": (
+        [site("EARS"), site("TORSO", 10, consistent=False), site("FRENULUM", 47)],
+        [site("EARS", 48), site("LEGS"), site("TORSO", kind="BURN")],
+    ),
+    "l4.patterned-injury": (
+        [{**site("ARMS", 36), "injury_patterned": True}],
+        [site("ARMS", 36, consistent=False)],
+    ),
+    "l4.older-partner": (
+        [{"older_partner": True, **age(170)}, {"older_partner": True, **AGE_UNKNOWN}],
+        [{"older_partner": True, **age(216)}, {"sexually_active": True, **age(170)}],
+    ),
+    "l4.life-threatening-neglect": (
+        [{"life_threatening_neglect": True}],
+        [indicators("CHRONIC_CONDITION_UNTREATED", "MISSED_APPOINTMENTS")],
+    ),
+    "l4.child-not-seen": (
+        [{"child_not_seen": True}],
+        [{"attendance_known": True, "attendance_percent": 0.0}],
+    ),
+    "l4.genital-injury": (
+        [site("GENITALS", 100, "OTHER", consistent=False)],
+        [site("GENITALS", 100, "OTHER"), site("LEGS", 100, consistent=False)],
+    ),
+    "l4.sexual-activity-under-13": (
         [
-            {
-                **DA,
-                **BABY,
-                "dash_risk": "STANDARD",
-                "present_at_incident": True,
-                "strangulation": True,
-            }
+            {"sexually_active": True, **age(155)},
+            {"sexually_transmitted_infection": True, **age(100)},
         ],
+        [{"sexually_active": True, **age(156)}, {"sexually_active": True, **AGE_UNKNOWN}],
+    ),
+    "l4.sti-age-unknown": (
+        [{"sexually_transmitted_infection": True, **AGE_UNKNOWN}],
+        [{"sexually_transmitted_infection": True, **age(200)}, {"sexually_active": True}],
+    ),
+    "l4.harmful-sexual-behaviour": (
+        [{"sexual_behaviour": "ABUSIVE"}, {"sexual_behaviour": "VIOLENT"}],
+        [{"sexual_behaviour": "PROBLEMATIC"}],
+    ),
+    "l4.child-in-parent-delusions": (
+        [{"child_in_parent_delusions": True}],
+        [{"care_seriously_affected": True, **codes("4B")}],
+    ),
+    "l4.care-seriously-affected-sole-carer": (
+        [{"care_seriously_affected": True, "sole_carer": True}],
+        [{"care_seriously_affected": True}, {"sole_carer": True, **codes("2B")}],
+    ),
+    "l4.suicidal-plans": ([{"suicidal_plans": True}], [codes("4A"), codes("15A")]),
+    "l4.police-protection": ([{"police_protection": True}], [{"found_alone": True}]),
+    "l4.young-child-alone": (
+        [
+            {"found_alone": True, **age(40)},
+            {**told("left_alone"), **AGE_UNKNOWN},
+            {"found_alone": True, **age(143)},
+        ],
+        [{"found_alone": True, **age(144)}, {**told("left_alone"), **age(150)}],
+    ),
+    "l4.unborn-sibling-removed": (
+        [{**UNBORN, "sibling_removed": True}],
+        [{"sibling_removed": True}, {**UNBORN, "sibling_on_plan": True}],
+    ),
+    "l4.da-life-threatening-violence": (
+        [
+            {**DA, **age(36), "strangulation": True},
+            {**DA, "weapon": True, "present_at_incident": True},
+            {**DA, "threats_to_kill": True, "presence_known": False},
+            {**DA, "strangulation": True, "disability": True},
+        ],
+        [{**DA, "strangulation": True}, {**age(36), "strangulation": True}],
+    ),
+    "l4.da-threats-to-children": (
+        [{**DA, "threats_to_children": True}],
+        [{"threats_to_children": True}, {**DA, "stalking": True}],
+    ),
+    "l4.online-sexual-harm": (
+        [
+            {"incident_type": "ONLINE_HARM", **age(150), **told("sexual_harm")},
+            {"incident_type": "ONLINE_HARM", **age(170), **codes("11A")},
+            {"incident_type": "ONLINE_HARM", **age(100)},
+        ],
+        [{"incident_type": "ONLINE_HARM", **age(170)}, {**codes("ONLINE_RISK"), **age(100)}],
     ),
     "l4.fabricated-or-induced-illness": ([codes("FII")], [codes("6A")]),
     "l4.forced-marriage": ([codes("FORCED_MARRIAGE")], [codes("HONOUR_BASED_ABUSE")]),
@@ -177,11 +274,14 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [{"social_care_status": "CLOSED"}],
     ),
     "l3.domestic-abuse-escalation": (
-        [{**DA, "police_domestic_incidents_12m": 3}],
-        [{**DA, "police_domestic_incidents_12m": 2}, {"police_domestic_incidents_12m": 5}],
+        [{**DA, "repeat_incidents_12m": 3}],
+        [{**DA, "repeat_incidents_12m": 2}, {"repeat_incidents_12m": 5}],
     ),
     "l3.domestic-abuse-medium-child-present": (
-        [{**DA, "dash_risk": "MEDIUM", "present_at_incident": True}],
+        [
+            {**DA, "dash_risk": "MEDIUM", "present_at_incident": True},
+            {**DA, "dash_risk": "MEDIUM", "presence_known": False},
+        ],
         [
             {**DA, "dash_risk": "MEDIUM"},
             {**DA, "dash_risk": "STANDARD", "present_at_incident": True},
@@ -192,6 +292,52 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [{**DA, "dash_risk": "STANDARD", "present_at_incident": True}],
     ),
     "l3.open-marac-household": ([{"police_open_marac": True}], [{**DA, "police_open_marac": True}]),
+    "l3.da-serious-harm-markers": (
+        [{**DA, "stalking": True}, {**DA, "strangulation": True}, {**DA, "sexual_violence": True}],
+        [{"stalking": True}, {**DA, "separation": True}],
+    ),
+    "l3.care-seriously-affected": ([{"care_seriously_affected": True}], [codes("4B")]),
+    "l3.injury-under-2": (
+        [{**age(10), **injury("FRACTURE", True)}, {**age(23), **injury("BRUISE", True)}],
+        [{**age(24), **injury("BRUISE", True)}, {**injury(consistent=True), **AGE_UNKNOWN}],
+    ),
+    "l3.family-homeless": ([{"family_homeless": True}], [codes("4B")]),
+    "l3.community-harm": ([{"community_harm": True}], [codes("14A")]),
+    "l3.disabled-child-assessment-requested": (
+        [
+            {"disability": True, "support_requested": "ASSESSMENT"},
+            {"disability": True, "support_requested": "STRATEGY_DISCUSSION"},
+        ],
+        [
+            {"disability": True, "support_requested": "EARLY_HELP"},
+            {"support_requested": "ASSESSMENT"},
+        ],
+    ),
+    "l3.online-harm": ([{"incident_type": "ONLINE_HARM"}], [codes("ONLINE_RISK")]),
+    "l3.sti-under-16": (
+        [{"sexually_transmitted_infection": True, **age(14 * 12)}],
+        [
+            {"sexually_transmitted_infection": True, **age(16 * 12)},
+            {"sexually_active": True, **age(14 * 12)},
+        ],
+    ),
+    "l3.problematic-sexual-behaviour": (
+        [{"sexual_behaviour": "PROBLEMATIC"}],
+        [{"sexual_behaviour": "INAPPROPRIATE"}],
+    ),
+    "l3.regular-substance-use": (
+        [{"substance_use": "REGULAR"}, {"substance_use": "DAILY"}],
+        [{"substance_use": "OCCASIONAL"}],
+    ),
+    "l3.sibling-on-plan-or-removed": (
+        [{"sibling_on_plan": True}, {"sibling_removed": True}],
+        [{"social_care_status": "CLOSED"}],
+    ),
+    "l3.child-alone": ([{"found_alone": True}, told("left_alone")], [told("weapon")]),
+    "l3.narrative-concern": (
+        [told("suicide"), told("delusion"), told("strangulation")],
+        [told("left_alone"), told()],
+    ),
     "l3.toxic-trio": (
         [{**DA, **codes("3C", "2B")}, codes("1C", "4B")],
         [codes("2B"), {**DA, **codes("3C", "4A")}],
@@ -280,14 +426,26 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     ),
     "l2.parental-substance-misuse": ([codes("1B"), codes("2C")], [codes("1A")]),
     "l2.parental-mental-health": ([codes("4B"), codes("4C")], [codes("4A")]),
-    "l2.child-substance-misuse": ([codes("1A"), codes("2A")], [codes("2B")]),
+    "l2.child-substance-misuse": (
+        [codes("1A"), codes("2A"), {"substance_use": "EXPERIMENTAL"}],
+        [codes("2B"), {"substance_use": "NONE"}],
+    ),
     "l2.child-mental-health": ([codes("4A")], [codes("4B")]),
     "l2.disability": ([codes("5A"), codes("6C")], [codes("7A")]),
     "l2.antisocial-behaviour": ([codes("14A")], [codes("13A")]),
     "l2.online-risk": (
-        [codes("ONLINE_RISK"), {"incident_type": "ONLINE_HARM"}],
-        [codes("RADICALISATION")],
+        [codes("ONLINE_RISK")],
+        [codes("RADICALISATION"), {"incident_type": "ONLINE_HARM"}],
     ),
+    "l2.inappropriate-sexual-behaviour": (
+        [{"sexual_behaviour": "INAPPROPRIATE"}],
+        [{"sexual_behaviour": "NORMAL"}],
+    ),
+    "l2.sexually-active-under-16": (
+        [{"sexually_active": True, **age(14 * 12)}],
+        [{"sexually_active": True, **age(16 * 12)}],
+    ),
+    "l2.disabled-child": ([{"disability": True}], [codes("7A")]),
     "l2.teenage-pregnancy": ([pregnant(16)], [pregnant(15)]),
     "l2.other-concern": (
         [codes("20"), indicators("OTHER"), {"unrecognised_concerns": True}],

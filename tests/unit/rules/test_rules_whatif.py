@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from mash.domain.decision import decision_to_dict
-from mash.domain.facts import default_facts
+from mash.domain.facts import FACTS_ADDED_2026_12, default_facts
 from mash.domain.records import RecordIndex
 from mash.domain.referral import Referral
 from mash.domain.routing import Router
@@ -146,3 +146,25 @@ def test_whatif_reads_json_from_a_file_like_log(
 
     reread = [json.loads(json.dumps(d)) for d in vignette_log]
     assert whatif(reread, load_rules()).unchanged == len(vignette_log)
+
+
+def test_facts_logged_before_the_routing_safety_facts_read_as_not_known() -> None:
+    old = {k: v for k, v in default_facts().items() if k not in FACTS_ADDED_2026_12}
+    old.update(
+        agency="police",
+        incident_type="DOMESTIC_ABUSE",
+        domestic_abuse=True,
+        dash_risk="STANDARD",
+        dob_known=True,
+        age_months=40,
+        age_years=3,
+        police_domestic_incidents_12m=4,
+        **{f"{kind}_available": True for kind in ("social_care", "early_help", "police", "health")},
+    )
+    report = whatif([logged(old, "caf", 2, ["l2.domestic-abuse"])], load_rules())
+
+    assert report.total == 1 and not report.skipped
+    assert report.completed["narrative_concerns"] == 1
+    # the count of incidents the old facts logged still counts (derived, not defaulted)
+    assert report.count("caf", "assessment") == 1
+    assert "l3.domestic-abuse-escalation" in report.upgrades[0].gained_rules
