@@ -2,7 +2,8 @@
 police schema versions, both wire framings), a real ``mash worker``, and every child's decision
 read back from mash.decisions and from its route's queue.
 
-The vignettes are the repository's copy (``tests/data/guidance/vignettes``), so the test never skips.
+The vignettes are the repository's copy (``tests/data/guidance/vignettes``), so the test
+never skips.
 """
 
 from __future__ import annotations

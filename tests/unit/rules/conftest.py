@@ -1,5 +1,5 @@
-"""The public vignettes (``tests/data/guidance/vignettes``), routed through the real agency mappings,
-record index and router."""
+"""The public vignettes (``tests/data/guidance/vignettes``), routed through the real agency
+mappings, record index and router."""
 
 from __future__ import annotations
 
