@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from mash.errors import BrokerError
-from mash.kafka_security import client_options
+from mash.kafka import client_options
 
 _WINDOW = 10_000  # sends in flight before finished futures are checked and dropped
 _LINGER_MS = 20

@@ -413,7 +413,7 @@ def sink(
     from mash.audit.sink import SinkConfig, run_sink
     from mash.audit.store import open_log
     from mash.config import Settings
-    from mash.kafka_security import client_options
+    from mash.kafka import client_options
     from mash.topics import Topics
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")

@@ -17,7 +17,7 @@ from typing import Any
 
 from mash.broker.credentials import check_principal, ensure_password
 from mash.errors import BrokerError, UsageError
-from mash.kafka_security import DEFAULT_MECHANISM, ClientSecurity, client_options
+from mash.kafka.options import DEFAULT_MECHANISM, ClientSecurity, client_options
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "deploy" / "security" / "acls.yaml"
 

@@ -24,7 +24,7 @@ def admin_client(
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
-    from mash.kafka_security import client_options
+    from mash.kafka import client_options
 
     configs = {**client_options("kafka-python"), **configs}  # explicit settings win
     timeout_ms = int(timeout_s * 1000)

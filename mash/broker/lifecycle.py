@@ -28,11 +28,11 @@ from mash.broker.config import (
     render_properties,
     server_properties,
 )
-from mash.broker.credentials import ensure_password, security_for
+from mash.broker.credentials import ensure_password
 from mash.broker.jars import ensure_jars
 from mash.broker.prereqs import require_free_ports, require_java
 from mash.errors import BrokerError, ConfigError
-from mash.kafka_security import ClientSecurity, client_options
+from mash.kafka import ClientSecurity, client_options, security_for
 
 State = Literal["running", "stopped", "dead"]
 Report = Callable[[str], None]

@@ -225,7 +225,7 @@ def sla_track(
     import faust
 
     from mash.hub.tracker import register_tracker
-    from mash.kafka_security import client_options
+    from mash.kafka import client_options
     from mash.topics import Topics
 
     settings, _ = _context()

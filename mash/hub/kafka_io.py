@@ -18,7 +18,7 @@ from mash.errors import BrokerError, ConfigError, MashError
 from mash.hub.codec import decode_decision_message, decode_event, decode_work_item, encode_event
 from mash.hub.model import HubEvent, event_from_dict, work_item_from_dict
 from mash.hub.queues import Ledger
-from mash.kafka_security import client_options
+from mash.kafka import client_options
 from mash.topics import Topics
 
 if TYPE_CHECKING:

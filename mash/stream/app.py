@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from mash.agencies import AGENCIES
 from mash.domain.records import RecordIndex
-from mash.kafka_security import client_options
+from mash.kafka import client_options
 from mash.stream.config import WorkerConfig
 from mash.stream.ingest import IngestLoop
 from mash.stream.pipeline import Pipeline

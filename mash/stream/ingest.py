@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mode import Service
 
-from mash.kafka_security import client_options
+from mash.kafka import client_options
 from mash.stream.config import WorkerConfig
 from mash.stream.messages import Incoming, Outgoing
 from mash.stream.records import incoming_record

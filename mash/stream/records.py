@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from mode import Service
 
 from mash.domain.records import RECORD_KINDS, RecordIndex, RecordKind
-from mash.kafka_security import client_options
+from mash.kafka import client_options
 from mash.stream.messages import Incoming, Outgoing, as_headers
 from mash.topics import Topics
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mode import Service
 
-from mash.kafka_security import client_options
+from mash.kafka import client_options
 from mash.stream.messages import Outgoing
 
 if TYPE_CHECKING:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mash.broker.config import BrokerConfig
-from mash.broker.credentials import security_for
-from mash.kafka_security import ClientSecurity, client_options
+from mash.kafka import ClientSecurity, client_options, security_for
 from mash.topics import Topics
 
 

@@ -16,7 +16,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAuthorizationFailedError
 from secure_harness import SecureBroker
 
-from mash.kafka_security import ClientSecurity, client_options
+from mash.kafka import ClientSecurity, client_options
 
 pytestmark = pytest.mark.broker
 
