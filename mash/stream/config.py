@@ -85,8 +85,3 @@ class WorkerConfig:
             session_timeout_s=session_timeout_s,
             web_port=web_port,
         )
-
-    @property
-    def broker_urls(self) -> list[str]:
-        """Faust's form of the bootstrap list: ``kafka://host:port`` per server."""
-        return [f"kafka://{server.strip()}" for server in self.bootstrap.split(",") if server]

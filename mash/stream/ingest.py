@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mode import Service
 
-from mash.kafka import client_options
+from mash.kafka import clients
 from mash.stream.config import WorkerConfig
 from mash.stream.messages import Incoming, Outgoing
 from mash.stream.records import incoming_record
@@ -89,13 +89,10 @@ class IngestLoop(Service):
         self._consumer: AIOKafkaConsumer | None = None
 
     async def on_start(self) -> None:
-        from aiokafka import AIOKafkaConsumer
-
         session_ms = round(self.config.session_timeout_s * 1000)
-        self._consumer = AIOKafkaConsumer(
+        self._consumer = clients.aio_consumer(
+            self.config.bootstrap,
             *sorted(self.agencies),
-            bootstrap_servers=self.config.bootstrap,
-            **client_options("aiokafka"),
             group_id=self.config.group,
             client_id="mash-worker",
             enable_auto_commit=False,  # committed by the loop, after the acks
