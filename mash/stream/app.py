@@ -19,7 +19,7 @@ from mash.agencies import AGENCIES
 from mash.domain.records import RecordIndex
 from mash.kafka import clients
 from mash.stream.config import WorkerConfig
-from mash.stream.ingest import IngestLoop
+from mash.stream.ingest import ConsumerFactory, IngestLoop, group_consumer
 from mash.stream.pipeline import Pipeline
 from mash.stream.records import RecordFeed
 from mash.stream.sender import ProducerSender, Sender, WorkerProducer
@@ -74,12 +74,14 @@ def create_app(
     registry: Registry | None = None,
     rules: Rules | None = None,
     sender: Sender | None = None,
+    consumer: ConsumerFactory = group_consumer,
     store: str = "memory://",
     follow_records: bool = True,
 ) -> StreamApp:
     """Build the worker's Faust app for ``config``.
 
     ``sender`` replaces the Kafka producer (unit tests collect messages in a list);
+    ``consumer`` makes the ingest loop's consumer (unit tests hand out batches of their own);
     ``follow_records=False`` leaves out the record feed (unit tests fill the index
     themselves). ``store`` is Faust's table store; the worker keeps no Faust tables (the
     records live in the index), so memory is all it needs.
@@ -113,7 +115,7 @@ def create_app(
         ready = partial(feed.wait_ready, config.records_wait_s)
 
     agencies = {config.topics.referrals(agency): agency for agency in AGENCIES}
-    ingest = IngestLoop(config, agencies, pipeline.ingest, out, ready)
+    ingest = IngestLoop(config, agencies, pipeline.ingest, out, ready, consumer=consumer)
     app.service(cast(Any, ingest))  # after the producer and the feed it sends through
 
     async def started() -> None:
