@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from mash.errors import BrokerError
-from mash.kafka_security import client_options
+from mash.kafka import clients
 
 _WINDOW = 10_000  # sends in flight before finished futures are checked and dropped
 _LINGER_MS = 20
@@ -49,7 +49,6 @@ class KafkaSink:
     """
 
     def __init__(self, bootstrap: str, topic: str, client_id: str = "mash-connector") -> None:
-        from kafka import KafkaProducer
         from kafka.errors import KafkaError
 
         self.topic = topic
@@ -59,9 +58,8 @@ class KafkaSink:
         self._first_failure: str | None = None
         require_topic(bootstrap, topic)
         try:
-            self._producer = KafkaProducer(
-                bootstrap_servers=bootstrap,
-                **client_options("kafka-python"),
+            self._producer = clients.producer(
+                bootstrap,
                 client_id=client_id,
                 acks="all",
                 enable_idempotence=True,
@@ -158,15 +156,14 @@ def consume(
 ) -> Generator[Message, None, None]:
     """Messages of every partition of ``topic``, without a consumer group (nothing committed,
     no rebalancing: a read-only look). Stops after ``timeout_s`` without a message."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
     from kafka.errors import KafkaError
 
     logging.getLogger("kafka").setLevel(logging.ERROR)
     require_topic(bootstrap, topic)
     try:
-        consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            **client_options("kafka-python"),
+        consumer = clients.consumer(
+            bootstrap,
             group_id=None,
             enable_auto_commit=False,
             client_id="mash-tail",

@@ -413,7 +413,7 @@ def sink(
     from mash.audit.sink import SinkConfig, run_sink
     from mash.audit.store import open_log
     from mash.config import Settings
-    from mash.kafka_security import client_options
+    from mash.kafka import ClientSecurity
     from mash.topics import Topics
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
@@ -427,7 +427,7 @@ def sink(
         max_wait_ms=max_wait_ms,
         until_idle_s=until_idle,
         hold_s=hold_s,
-        client_options=client_options("kafka-python"),
+        security=ClientSecurity.from_settings(),
     )
     with open_log(db) as log:
         done = run_sink(config, log)

@@ -47,6 +47,7 @@ from mash.audit.entries import (
 )
 from mash.audit.store import DecisionLog
 from mash.errors import AuditError, BrokerError, InvalidDecision, MashError
+from mash.kafka import ClientSecurity, clients
 from mash.topics import Topics
 
 log = logging.getLogger("mash.sink")
@@ -75,7 +76,7 @@ class SinkConfig:
     max_wait_ms: int = 200
     until_idle_s: float | None = None
     hold_s: float = HOLD_S
-    client_options: Mapping[str, Any] = field(default_factory=dict)
+    security: ClientSecurity | None = None  # None: this process's MASH_SECURITY_* settings
 
 
 @dataclass(frozen=True)
@@ -328,19 +329,18 @@ class Sink:
         leave without an assignment under load, and the wait for a dead member's session
         after a crash. The group id stays only for the monitoring commits.
         """
-        from kafka import KafkaConsumer
         from kafka.errors import KafkaError
 
         try:
-            self.consumer = KafkaConsumer(
-                bootstrap_servers=self.config.bootstrap,
+            self.consumer = clients.consumer(
+                self.config.bootstrap,
+                security=self.config.security,
                 group_id=self.config.group,
                 client_id="mash-sink",
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 isolation_level="read_committed",
                 max_poll_records=self.config.batch,
-                **dict(self.config.client_options),
             )
             self._assign()
         except KafkaError as exc:
@@ -403,16 +403,15 @@ class Sink:
         return self._retry(lambda: self.store.committed_offsets(topic), "reading offsets")
 
     def _send_deadletters(self, letters: list[tuple[Any, str, str]]) -> None:
-        from kafka import KafkaProducer
         from kafka.errors import KafkaError
 
         try:
             if self.producer is None:
-                self.producer = KafkaProducer(
-                    bootstrap_servers=self.config.bootstrap,
+                self.producer = clients.producer(
+                    self.config.bootstrap,
+                    security=self.config.security,
                     client_id="mash-sink-deadletter",
                     acks="all",
-                    **dict(self.config.client_options),
                 )
             futures = []
             for message, stage, reason in letters:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from mash.bench.progress import Tracker
 from mash.errors import BrokerError
+from mash.kafka import clients
 
 if TYPE_CHECKING:
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -40,10 +41,7 @@ def kafka_errors(what: str) -> Iterator[None]:
 def make_producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
     """A producer as agencies and the worker use one: every write acknowledged by the broker
     (``acks=all``), batching for throughput."""
-    from kafka import KafkaProducer
-
     options: dict[str, Any] = {
-        "bootstrap_servers": bootstrap,
         "acks": "all",
         "linger_ms": 5,
         "batch_size": 256 * 1024,
@@ -51,22 +49,19 @@ def make_producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
     }
     options.update(overrides)
     with kafka_errors(f"cannot connect a producer to {bootstrap}"):
-        return KafkaProducer(**options)
+        return clients.producer(bootstrap, **options)
 
 
 def make_consumer(bootstrap: str, **overrides: Any) -> KafkaConsumer:
     """A consumer outside any group (assigned partitions explicitly, commits nothing)."""
-    from kafka import KafkaConsumer
-
     options: dict[str, Any] = {
-        "bootstrap_servers": bootstrap,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "group_id": None,
     }
     options.update(overrides)
     with kafka_errors(f"cannot connect a consumer to {bootstrap}"):
-        return KafkaConsumer(**options)
+        return clients.consumer(bootstrap, **options)
 
 
 def partitions_of(consumer: KafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from mash.broker.credentials import check_principal, ensure_password
 from mash.errors import BrokerError, UsageError
-from mash.kafka_security import DEFAULT_MECHANISM, ClientSecurity, client_options
+from mash.kafka.options import DEFAULT_MECHANISM, ClientSecurity
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "deploy" / "security" / "acls.yaml"
 
@@ -166,7 +166,7 @@ def apply_policy(
 
     wanted = bindings(policy, prefix)
     mechanism = ScramMechanism[DEFAULT_MECHANISM.replace("-", "_")]
-    with admin_client(bootstrap, **client_options("kafka-python", admin)) as client:
+    with admin_client(bootstrap, security=admin) as client:
         upserts = [
             UserScramCredentialUpsertion(user, mechanism, ensure_password(secrets_dir, user))
             for user in policy.users

@@ -1,6 +1,9 @@
 """The Kafka admin client at the boundary: kafka-python errors become :class:`BrokerError`.
 
-kafka-python is imported inside the functions so that ``mash --help`` does not pay for it.
+The client itself comes from :func:`mash.kafka.clients.admin` (the one place clients are built);
+this module adds what every admin caller wants around it: a timeout, a context that closes it,
+and errors that name the broker. kafka-python is imported inside the functions so that
+``mash --help`` does not pay for it.
 """
 
 from __future__ import annotations
@@ -8,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mash.errors import BrokerError
+from mash.kafka import ClientSecurity, clients
 
 if TYPE_CHECKING:
     from kafka import KafkaAdminClient
@@ -18,23 +22,24 @@ if TYPE_CHECKING:
 
 @contextlib.contextmanager
 def admin_client(
-    bootstrap: str, timeout_s: float = 30.0, **configs: Any
+    bootstrap: str,
+    timeout_s: float = 30.0,
+    *,
+    security: ClientSecurity | None = None,
 ) -> Iterator[KafkaAdminClient]:
-    """A connected admin client, closed on exit; no broker reachable is a BrokerError."""
-    from kafka import KafkaAdminClient
+    """A connected admin client, closed on exit; no broker reachable is a BrokerError.
+
+    ``security`` defaults to this process's settings (:mod:`mash.kafka.options`)."""
     from kafka.errors import KafkaError
 
-    from mash.kafka_security import client_options
-
-    configs = {**client_options("kafka-python"), **configs}  # explicit settings win
     timeout_ms = int(timeout_s * 1000)
     try:
-        client = KafkaAdminClient(
-            bootstrap_servers=bootstrap,
+        client = clients.admin(
+            bootstrap,
+            security=security,
             client_id="mash-admin",
             bootstrap_timeout_ms=timeout_ms,
             request_timeout_ms=max(timeout_ms, 5000),
-            **configs,
         )
     except KafkaError as exc:
         reason = type(exc).__name__
@@ -52,7 +57,9 @@ def broker_count(client: KafkaAdminClient) -> int:
     return len(client.describe_cluster().get("brokers", []))
 
 
-def metadata_ready(bootstrap: str, timeout_s: float = 2.0, **configs: Any) -> bool:
+def metadata_ready(
+    bootstrap: str, timeout_s: float = 2.0, *, security: ClientSecurity | None = None
+) -> bool:
     """True when a metadata request succeeds and names at least one broker.
 
     That is the moment clients can work: the listener is up, the KRaft controller has elected
@@ -62,7 +69,7 @@ def metadata_ready(bootstrap: str, timeout_s: float = 2.0, **configs: Any) -> bo
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # connection-refused noise while the broker boots
     try:
-        with admin_client(bootstrap, timeout_s, **configs) as client:
+        with admin_client(bootstrap, timeout_s, security=security) as client:
             return broker_count(client) > 0
     except BrokerError:
         return False

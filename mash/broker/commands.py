@@ -189,8 +189,8 @@ def credentials(
     """Print PRINCIPAL's client settings as JSON, password included (save it as the file that
     MASH_CREDENTIALS_FILE names). The only command that ever prints a password."""
     from mash.broker.config import BrokerConfig
-    from mash.broker.credentials import credentials_document, security_for
     from mash.config import Settings
+    from mash.kafka import credentials_document, security_for
 
     config = BrokerConfig.from_settings()
     document = credentials_document(
@@ -216,9 +216,8 @@ def acl_apply(
     """
     from mash.broker.acls import apply_policy, load_policy
     from mash.broker.config import ADMIN_USER, BrokerConfig
-    from mash.broker.credentials import security_for
     from mash.config import Settings
-    from mash.kafka_security import ClientSecurity
+    from mash.kafka import ClientSecurity, security_for
 
     settings = Settings.load()
     config = BrokerConfig.from_settings()

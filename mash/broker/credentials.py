@@ -5,6 +5,8 @@ repository is a password for everyone with a clone, and one in a command line is
 Each principal's password is a file of its own, created with ``O_EXCL`` so two set-ups racing
 each other cannot overwrite one another, in a directory only the owner can list. Passwords leave
 these files in exactly one place: ``mash broker credentials PRINCIPAL``, on explicit request.
+What a client makes of a password (:func:`mash.kafka.security_for`, the credentials document)
+is :mod:`mash.kafka.options`' business: this module only keeps the secrets.
 """
 
 from __future__ import annotations
@@ -14,13 +16,10 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Any
 
 from mash.errors import ConfigError, UsageError
-from mash.kafka_security import DEFAULT_MECHANISM, ClientSecurity
 
 ADMIN = "admin"
-SECURE_PROTOCOL = "SASL_PLAINTEXT"
 _PRINCIPAL = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
 
@@ -63,25 +62,3 @@ def read_password(directory: Path, principal: str) -> str:
     if not password:
         raise ConfigError(f"the password file of {principal!r} in {directory} is empty")
     return password
-
-
-def security_for(
-    directory: Path, principal: str, protocol: str = SECURE_PROTOCOL
-) -> ClientSecurity:
-    """Client settings of one principal from the local secrets (the admin's, for set-up)."""
-    password = read_password(directory, principal)
-    return ClientSecurity(protocol, DEFAULT_MECHANISM, principal, password)
-
-
-def credentials_document(bootstrap: str, security: ClientSecurity) -> dict[str, Any]:
-    """The JSON of ``mash broker credentials``, also what ``MASH_CREDENTIALS_FILE`` reads."""
-    document: dict[str, Any] = {
-        "bootstrap": bootstrap,
-        "security_protocol": security.protocol,
-        "sasl_mechanism": security.mechanism,
-        "username": security.username,
-        "password": security.password,
-    }
-    if security.cafile:
-        document["ssl_cafile"] = security.cafile
-    return document

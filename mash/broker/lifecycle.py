@@ -28,11 +28,11 @@ from mash.broker.config import (
     render_properties,
     server_properties,
 )
-from mash.broker.credentials import ensure_password, security_for
+from mash.broker.credentials import ensure_password
 from mash.broker.jars import ensure_jars
 from mash.broker.prereqs import require_free_ports, require_java
 from mash.errors import BrokerError, ConfigError
-from mash.kafka_security import ClientSecurity, client_options
+from mash.kafka import PLAINTEXT, ClientSecurity, security_for
 
 State = Literal["running", "stopped", "dead"]
 Report = Callable[[str], None]
@@ -158,12 +158,12 @@ def _with_security(config: BrokerConfig) -> BrokerConfig:
     return dataclasses.replace(config, secure=True, admin_password=password)
 
 
-def admin_options(config: BrokerConfig) -> dict[str, object]:
-    """kafka-python settings for the broker's own checks: the admin on a secure broker, and
-    explicitly PLAINTEXT otherwise (whatever this process's MASH_SECURITY_PROTOCOL says)."""
+def admin_security(config: BrokerConfig) -> ClientSecurity:
+    """Who the broker's own checks connect as: the admin on a secure broker, and explicitly
+    PLAINTEXT otherwise (whatever this process's MASH_SECURITY_PROTOCOL says)."""
     if config.secure_marker.exists() or config.secure:
-        return client_options("kafka-python", security_for(config.secrets, ADMIN_USER))
-    return client_options("kafka-python", ClientSecurity()) | {"security_protocol": "PLAINTEXT"}
+        return security_for(config.secrets, ADMIN_USER)
+    return PLAINTEXT
 
 
 def _write_config(config: BrokerConfig) -> None:
@@ -228,7 +228,7 @@ def _wait_ready(config: BrokerConfig, pid: int, began: float, ours: bool = True)
                 f"the broker exited during start-up; last lines of {config.log_file}:\n"
                 + process.tail(config.log_file)
             )
-        if metadata_ready(config.bootstrap, 2.0, **admin_options(config)):
+        if metadata_ready(config.bootstrap, 2.0, security=admin_security(config)):
             return
         if time.monotonic() >= deadline:
             if ours:

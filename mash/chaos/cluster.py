@@ -25,12 +25,13 @@ from typing import Any
 from mash.broker import process
 from mash.broker.config import BrokerConfig, format_command, java_command, render_properties
 from mash.errors import BrokerError
+from mash.kafka import PLAINTEXT
 
 DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "cluster"
 NODES = (1, 2, 3)
 HEAP_MB = 256
-PLAINTEXT = {"security_protocol": "PLAINTEXT"}
-"""The cluster is PLAINTEXT whatever this process's MASH_SECURITY_PROTOCOL says."""
+# The cluster is PLAINTEXT whatever this process's MASH_SECURITY_PROTOCOL says: its admin
+# clients connect with ``security=PLAINTEXT``.
 
 
 def read_properties(path: Path) -> dict[str, str]:
@@ -126,7 +127,7 @@ class Cluster:
                 raise BrokerError(f"cluster node(s) {dead} exited; see their broker.log")
             with (
                 contextlib.suppress(BrokerError),
-                admin_client(self.bootstrap, 5.0, **PLAINTEXT) as client,
+                admin_client(self.bootstrap, 5.0, security=PLAINTEXT) as client,
             ):
                 if broker_count(client) >= brokers:
                     return
@@ -137,7 +138,7 @@ class Cluster:
         """The partitions of ``topic``: ``partition``, ``leader``, ``replicas``, ``isr``."""
         from mash.broker.admin import admin_client
 
-        with admin_client(self.bootstrap, 10.0, **PLAINTEXT) as client:
+        with admin_client(self.bootstrap, 10.0, security=PLAINTEXT) as client:
             described = client.describe_topics([topic])
         return [
             {

@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import TopicPartition
 
 from mash.chaos.processes import Message, Worker
+from mash.kafka import clients
 
 SETTLE_STALL_S = 45.0
 """How long the decision log may stand still, with input outstanding, before a run gives up
@@ -52,8 +53,8 @@ class Feed:
             self._thread.join(timeout_s)
 
     def _run(self) -> None:
-        producer = KafkaProducer(
-            bootstrap_servers=self.bootstrap,
+        producer = clients.producer(
+            self.bootstrap,
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
@@ -85,8 +86,8 @@ class Feed:
 
 def read_topic(bootstrap: str, name: str, quiet_s: float = 3.0) -> list[Any]:
     """Every message on topic ``name`` now: read from the start until ``quiet_s`` is silent."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
+    consumer = clients.consumer(
+        bootstrap,
         enable_auto_commit=False,
         isolation_level="read_committed",
         auto_offset_reset="earliest",

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
-
 from mash.agencies import ID_FIELDS
 from mash.avro.registry import Registry
+from mash.kafka import clients
 from mash.topics import Topics
 
 MASH = Path(sys.executable).with_name("mash")
@@ -158,8 +157,8 @@ class Publisher:
     """An agency-side producer: acks=all, idempotent, every send checked."""
 
     def __init__(self, bootstrap: str) -> None:
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+        self._producer = clients.producer(
+            bootstrap, acks="all", enable_idempotence=True, linger_ms=5
         )
         self._futures: list[Any] = []
 

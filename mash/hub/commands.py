@@ -225,19 +225,18 @@ def sla_track(
     import faust
 
     from mash.hub.tracker import register_tracker
-    from mash.kafka_security import client_options
+    from mash.kafka import clients
     from mash.topics import Topics
 
     settings, _ = _context()
     topics = Topics(settings.topic_prefix)
-    app = faust.App(
+    app = clients.faust_app(
         f"{topics.prefix}mash-hub-tracker",
-        broker=f"kafka://{settings.bootstrap}",
+        settings.bootstrap,
         store="memory://",
         datadir=str(settings.home / "tracker"),  # not the current directory
         topic_partitions=settings.partitions,
         web_enabled=False,
-        **client_options("faust"),
     )
     register_tracker(app, topics, interval=interval, partitions=settings.partitions)
     typer.echo(f"SLA tracker following {topics.prefix}mash.queue.* (Ctrl-C to stop)")

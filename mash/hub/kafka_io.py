@@ -18,7 +18,7 @@ from mash.errors import BrokerError, ConfigError, MashError
 from mash.hub.codec import decode_decision_message, decode_event, decode_work_item, encode_event
 from mash.hub.model import HubEvent, event_from_dict, work_item_from_dict
 from mash.hub.queues import Ledger
-from mash.kafka_security import client_options
+from mash.kafka import clients
 from mash.topics import Topics
 
 if TYPE_CHECKING:
@@ -49,13 +49,12 @@ def fold_message(ledger: Ledger, topics: Topics, topic: str, payload: bytes) -> 
 @contextlib.contextmanager
 def _consumer(bootstrap: str, names: Iterable[str]) -> Iterator[KafkaConsumer]:
     """A group-less consumer assigned every partition of ``names``, at the beginning."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
     from kafka.errors import KafkaError
 
     try:
-        consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            **client_options("kafka-python"),
+        consumer = clients.consumer(
+            bootstrap,
             group_id=None,
             enable_auto_commit=False,
             client_id="mash-hub",
@@ -143,15 +142,13 @@ class EventPublisher:
     """Staff events to ``mash.overrides``: keyed by decision id, acks=all, idempotent."""
 
     def __init__(self, bootstrap: str, topics: Topics) -> None:
-        from kafka import KafkaProducer
         from kafka.errors import KafkaError
 
         self._topic = topics.overrides
         self._bootstrap = bootstrap
         try:
-            self._producer: KafkaProducer = KafkaProducer(
-                bootstrap_servers=bootstrap,
-                **client_options("kafka-python"),
+            self._producer: KafkaProducer = clients.producer(
+                bootstrap,
                 acks="all",
                 enable_idempotence=True,
                 client_id="mash-hub",

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from mash.agencies import AGENCIES
 from mash.domain.records import RecordIndex
-from mash.kafka_security import client_options
+from mash.kafka import clients
 from mash.stream.config import WorkerConfig
-from mash.stream.ingest import IngestLoop
+from mash.stream.ingest import ConsumerFactory, IngestLoop, group_consumer
 from mash.stream.pipeline import Pipeline
 from mash.stream.records import RecordFeed
 from mash.stream.sender import ProducerSender, Sender, WorkerProducer
@@ -46,13 +46,13 @@ class StreamApp:
     ingest: IngestLoop
 
 
-def faust_settings(config: WorkerConfig, store: str) -> dict[str, Any]:
+def worker_settings(config: WorkerConfig, store: str) -> dict[str, Any]:
     """Faust's settings for a worker: at-least-once (see :mod:`mash.stream` for why not
     exactly-once), a short session timeout so a killed worker's partitions move quickly,
     offsets from the start for a new group (a referral published before the first worker
-    ran must still be routed), and the web server only on an explicit port."""
+    ran must still be routed), and the web server only on an explicit port. The broker URLs
+    and SASL credentials are added by :func:`mash.kafka.clients.faust_app`."""
     return {
-        "broker": config.broker_urls,
         "store": store,
         "processing_guarantee": "at_least_once",
         "datadir": str(config.data_dir),
@@ -65,7 +65,6 @@ def faust_settings(config: WorkerConfig, store: str) -> dict[str, Any]:
         "web_port": config.web_port or 6066,
         "web_bind": "127.0.0.1",
         "topic_partitions": 1,  # never used: every topic exists before the worker starts
-        **client_options("faust"),  # SASL credentials of the worker's principal, if any
     }
 
 
@@ -75,18 +74,18 @@ def create_app(
     registry: Registry | None = None,
     rules: Rules | None = None,
     sender: Sender | None = None,
+    consumer: ConsumerFactory = group_consumer,
     store: str = "memory://",
     follow_records: bool = True,
 ) -> StreamApp:
     """Build the worker's Faust app for ``config``.
 
     ``sender`` replaces the Kafka producer (unit tests collect messages in a list);
+    ``consumer`` makes the ingest loop's consumer (unit tests hand out batches of their own);
     ``follow_records=False`` leaves out the record feed (unit tests fill the index
     themselves). ``store`` is Faust's table store; the worker keeps no Faust tables (the
     records live in the index), so memory is all it needs.
     """
-    import faust
-
     from mash.avro.registry import Registry
     from mash.domain.routing import Router
     from mash.rules import load_rules
@@ -97,7 +96,9 @@ def create_app(
     pipeline = Pipeline(config.topics, registry, Router(rule_set, index, area=config.area))
     # The ingest loop's consumer group is ``config.group``; Faust joins a group of its own
     # (the app id) even with no agents, and two protocols cannot share one group.
-    app = faust.App(f"{config.group}.app", **faust_settings(config, store))
+    app = clients.faust_app(
+        f"{config.group}.app", config.bootstrap, **worker_settings(config, store)
+    )
     if sender is None:
         producer = WorkerProducer(config.bootstrap)
         app.service(cast(Any, producer))  # started with the app, stopped with it
@@ -114,7 +115,7 @@ def create_app(
         ready = partial(feed.wait_ready, config.records_wait_s)
 
     agencies = {config.topics.referrals(agency): agency for agency in AGENCIES}
-    ingest = IngestLoop(config, agencies, pipeline.ingest, out, ready)
+    ingest = IngestLoop(config, agencies, pipeline.ingest, out, ready, consumer=consumer)
     app.service(cast(Any, ingest))  # after the producer and the feed it sends through
 
     async def started() -> None:

@@ -88,8 +88,3 @@ class WorkerConfig:
             web_port=web_port,
             area=settings.hub_area,
         )
-
-    @property
-    def broker_urls(self) -> list[str]:
-        """Faust's form of the bootstrap list: ``kafka://host:port`` per server."""
-        return [f"kafka://{server.strip()}" for server in self.bootstrap.split(",") if server]

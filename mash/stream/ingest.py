@@ -14,6 +14,11 @@ received messages 0.7-3 s after they were published while a plain consumer on th
 saw them within 5 ms (p50) and 40 ms (p99). The Faust app still runs the worker (its
 services, timers, signals and logging); only the hot path reads Kafka directly, as the record
 feed (:mod:`mash.stream.records`) already did.
+
+The consumer is a parameter of :class:`IngestLoop` (a factory, :func:`group_consumer` by
+default) rather than built inside it: the loop's ordering of acks and commits is the property
+that keeps a child from being lost, and a test can only check it with a consumer it controls,
+passed in, never patched into a private attribute afterwards.
 """
 
 from __future__ import annotations
@@ -21,18 +26,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mode import Service
 
-from mash.kafka_security import client_options
+from mash.kafka import clients
 from mash.stream.config import WorkerConfig
 from mash.stream.messages import Incoming, Outgoing
 from mash.stream.records import incoming_record
 from mash.stream.sender import Sender
 
 if TYPE_CHECKING:
-    from aiokafka import AIOKafkaConsumer
     from aiokafka.structs import ConsumerRecord, TopicPartition
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,43 @@ Ingest = Callable[[str, Incoming], list[Outgoing]]
 Batch = Mapping["TopicPartition", Sequence["ConsumerRecord[Any, Any]"]]
 POLL_MS = 100
 """How long one poll waits for a first message; a step never waits to fill up."""
+
+
+class IngestConsumer(Protocol):
+    """What the loop needs of its consumer: the part of aiokafka's ``AIOKafkaConsumer`` it
+    calls, so a test's fake need be no more than that."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def getmany(self, *, timeout_ms: int, max_records: int) -> Batch: ...
+
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None: ...
+
+
+ConsumerFactory = Callable[[WorkerConfig, Sequence[str]], IngestConsumer]
+"""Makes the loop's consumer of the given agency topics when the loop starts."""
+
+
+def group_consumer(config: WorkerConfig, topics: Sequence[str]) -> IngestConsumer:
+    """The worker's consumer of ``topics`` in the workers' group ``config.group``: offsets
+    committed by the loop only, from the start for a new group, committed reads only, and a
+    session short enough that a killed worker's partitions move quickly."""
+    session_ms = round(config.session_timeout_s * 1000)
+    consumer: IngestConsumer = clients.aio_consumer(
+        config.bootstrap,
+        *topics,
+        group_id=config.group,
+        client_id="mash-worker",
+        enable_auto_commit=False,  # committed by the loop, after the acks
+        auto_offset_reset="earliest",  # a referral sent before any worker ran is routed
+        isolation_level="read_committed",
+        max_poll_records=config.batch_size,
+        session_timeout_ms=session_ms,
+        heartbeat_interval_ms=max(1000, session_ms // 4),
+    )
+    return consumer
 
 
 def route_batch(
@@ -68,7 +109,8 @@ class IngestLoop(Service):
 
     ``ready`` is awaited once before the first poll: the worker waits (for a bounded time)
     for the cross-agency records to load, so a restart does not route children while their
-    checks would still read UNAVAILABLE.
+    checks would still read UNAVAILABLE. ``consumer`` makes the consumer of the agency topics
+    when the loop starts (default :func:`group_consumer`; tests pass a fake).
     """
 
     def __init__(
@@ -78,6 +120,8 @@ class IngestLoop(Service):
         ingest: Ingest,
         sender: Sender,
         ready: Callable[[], Awaitable[object]],
+        *,
+        consumer: ConsumerFactory = group_consumer,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -86,25 +130,11 @@ class IngestLoop(Service):
         self._ingest = ingest
         self._sender = sender
         self._ready = ready
-        self._consumer: AIOKafkaConsumer | None = None
+        self._new_consumer = consumer
+        self._consumer: IngestConsumer | None = None
 
     async def on_start(self) -> None:
-        from aiokafka import AIOKafkaConsumer
-
-        session_ms = round(self.config.session_timeout_s * 1000)
-        self._consumer = AIOKafkaConsumer(
-            *sorted(self.agencies),
-            bootstrap_servers=self.config.bootstrap,
-            **client_options("aiokafka"),
-            group_id=self.config.group,
-            client_id="mash-worker",
-            enable_auto_commit=False,  # committed by the loop, after the acks
-            auto_offset_reset="earliest",  # a referral sent before any worker ran is routed
-            isolation_level="read_committed",
-            max_poll_records=self.config.batch_size,
-            session_timeout_ms=session_ms,
-            heartbeat_interval_ms=max(1000, session_ms // 4),
-        )
+        self._consumer = self._new_consumer(self.config, sorted(self.agencies))
         await self._consumer.start()
 
     async def on_stop(self) -> None:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from mode import Service
 
 from mash.domain.records import RECORD_KINDS, RecordIndex, RecordKind
-from mash.kafka_security import client_options
+from mash.kafka import clients
 from mash.stream.messages import Incoming, Outgoing, as_headers
 from mash.topics import Topics
 
@@ -95,11 +95,8 @@ class RecordFeed(Service):
     # ------------------------------------------------------------------ start and stop
 
     async def on_start(self) -> None:
-        from aiokafka import AIOKafkaConsumer
-
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            **client_options("aiokafka"),
+        self._consumer = clients.aio_consumer(
+            self.bootstrap,
             group_id=None,  # no group: this worker reads every partition, and commits nothing
             client_id="mash-records",
             enable_auto_commit=False,
@@ -141,13 +138,7 @@ class RecordFeed(Service):
         consumer only learns of topics it is already assigned). Every topic is described,
         not just ours: naming a missing topic in a metadata request makes a broker with
         auto-creation on create it, with the wrong partitions and no compaction."""
-        from aiokafka.admin import AIOKafkaAdminClient
-
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.bootstrap,
-            client_id="mash-records",
-            **client_options("aiokafka"),
-        )
+        admin = clients.aio_admin(self.bootstrap, client_id="mash-records")
         await admin.start()
         try:
             described = await admin.describe_topics(None)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mode import Service
 
-from mash.kafka_security import client_options
+from mash.kafka import clients
 from mash.stream.messages import Outgoing
 
 if TYPE_CHECKING:
@@ -112,11 +112,8 @@ class WorkerProducer(Service):
         self._ready = asyncio.Event()
 
     async def on_start(self) -> None:
-        from aiokafka import AIOKafkaProducer
-
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            **client_options("aiokafka"),
+        self._producer = clients.aio_producer(
+            self.bootstrap,
             client_id="mash-worker",
             acks="all",
             linger_ms=0,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from datafiles import VIGNETTES, read_jsonl
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from mash.agencies import ID_FIELDS, to_referral
 from mash.avro.decision import decode_decision
@@ -38,6 +38,7 @@ from mash.domain.decision import decision_to_dict
 from mash.domain.records import RECORD_KINDS, RecordIndex, record_from_mapping
 from mash.domain.routing import Router
 from mash.errors import InvalidReferral
+from mash.kafka import clients
 from mash.rules import load_rules
 from mash.topics import Topics
 
@@ -91,8 +92,8 @@ class TopicReader:
     """Reads topics from the beginning (read_committed) and keeps going where it stopped."""
 
     def __init__(self, bootstrap: str, topic_names: Iterable[str]) -> None:
-        self._consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
+        self._consumer = clients.consumer(
+            bootstrap,
             enable_auto_commit=False,
             isolation_level="read_committed",
             auto_offset_reset="earliest",

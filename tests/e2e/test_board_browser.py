@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from mash.kafka import clients
 from mash.topics import Topics
 
 pytestmark = pytest.mark.broker
@@ -88,11 +89,9 @@ def _routed_decision() -> dict[str, Any]:
 
 def _publish(bootstrap: str, topics: Topics, decision: dict[str, Any]) -> None:
     """Where the stream worker puts a decision: its queue and the decisions topic (Avro)."""
-    from kafka import KafkaProducer
-
     from mash.avro import encode_decision
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = clients.producer(bootstrap, acks="all")
     try:
         key, payload = decision["decision_id"].encode(), encode_decision(decision)
         producer.send(topics.queue(decision["route"]), key=key, value=payload)

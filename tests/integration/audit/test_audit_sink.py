@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer, TopicPartition
 from sqlalchemy.engine import make_url
 
 from mash.audit.store import DecisionLog, normalise_url, open_log
 from mash.audit.verify import verify_log
 from mash.avro import Registry, encode_decision
 from mash.chaos.proxy import Proxy
+from mash.kafka import clients
 from mash.topics import Topics
 
 MakeDecision = Callable[..., dict[str, Any]]
@@ -110,7 +111,7 @@ def sink_for(
 
 
 def producer(bootstrap: str) -> KafkaProducer:
-    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    return clients.producer(bootstrap, acks="all", linger_ms=5)
 
 
 def override_event(event_id: str, decision_id: str, action: str, **fields: Any) -> bytes:
@@ -128,7 +129,7 @@ def override_event(event_id: str, decision_id: str, action: str, **fields: Any) 
 
 
 def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = clients.consumer(bootstrap)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         return {tp.partition: offset for tp, offset in consumer.end_offsets(partitions).items()}
@@ -137,9 +138,9 @@ def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
 
 
 def read_all(bootstrap: str, topic: str) -> list[Any]:
-    consumer = KafkaConsumer(
+    consumer = clients.consumer(
+        bootstrap,
         topic,
-        bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,
         enable_auto_commit=False,

@@ -3,12 +3,11 @@ on, and back: the bytes Kafka returns decode to what was sent (resolved to the n
 
 from __future__ import annotations
 
-from kafka import KafkaProducer
-
 from connectors.kafka import consume
 from connectors.tail import render, subject_for_topic
 from mash.avro import Registry
 from mash.avro.framing import Wire
+from mash.kafka import clients
 from mash.topics import Topics
 
 REGISTRY = Registry.default()
@@ -28,7 +27,7 @@ def _topic(topics: Topics, subject: str) -> str:
 
 def test_every_subject_round_trips_through_its_topic(kafka_bootstrap: str, topics: Topics) -> None:
     sent: dict[str, list[tuple[bytes, dict]]] = {}
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer = clients.producer(kafka_bootstrap, acks="all")
     for version in REGISTRY:
         topic = _topic(topics, version.subject)
         assert subject_for_topic(topic) == version.subject

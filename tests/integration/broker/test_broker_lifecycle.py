@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
 
 from mash.broker.config import BrokerConfig
 from mash.broker.prereqs import free_port
 from mash.broker.topics import create_topics
+from mash.kafka import clients
 from mash.topics import Topics
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(300)]
@@ -85,7 +85,7 @@ def _wait_for_state(mash: Mash, state: str, timeout_s: float = 20) -> dict[str, 
 
 
 def _read_all(bootstrap: str, topic: str, expected: int) -> list[bytes]:
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    consumer = clients.consumer(bootstrap, topic, auto_offset_reset="earliest")
     values: list[bytes] = []
     deadline = time.monotonic() + 30
     while len(values) < expected and time.monotonic() < deadline:
@@ -111,7 +111,7 @@ def test_start_status_kill_restart_keeps_the_data_and_stop(mash: Mash) -> None:
 
     topics = Topics("life.")
     create_topics(bootstrap, topics, 1)
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = clients.producer(bootstrap, acks="all")
     for n in range(3):
         producer.send(topics.decisions, key=b"d", value=f"decision-{n}".encode())
     producer.flush()

@@ -13,6 +13,7 @@ from datafiles import VIGNETTES
 
 from connectors.kafka import Message, consume
 from mash.avro import Registry
+from mash.kafka import clients
 from mash.topics import Topics
 
 REGISTRY = Registry.default()
@@ -34,9 +35,9 @@ def _read(bootstrap: str, topic: str) -> list[Message]:
 
 def _count(bootstrap: str, topic: str) -> int:
     """How many messages ``topic`` holds (sum of its partitions' end offsets; a fresh topic)."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = clients.consumer(bootstrap, group_id=None)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         return sum(consumer.end_offsets(partitions).values())
@@ -123,12 +124,10 @@ def test_a_v1_container_published_single_object_decodes_with_the_v2_reader(
 def test_tail_prints_decoded_messages_and_an_error_line_for_garbage(
     kafka_bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
-    from kafka import KafkaProducer
-
     rows = REGISTRY.examples("health")
     path = _jsonl(tmp_path / "health.jsonl", rows)
     assert _mash(kafka_bootstrap, topics, "publish", "health", str(path)).returncode == 0
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    producer = clients.producer(kafka_bootstrap)
     producer.send(
         topics.referrals("health"), key=b"NHS-X", value=b"\x00\x00\x00\x03\xe7!", partition=0
     )

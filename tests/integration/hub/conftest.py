@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from mash.kafka import clients
 from mash.topics import Topics
 
 
@@ -74,11 +75,9 @@ def _route_notifications(
 
 def _publish_decisions(bootstrap: str, topics: Topics, decisions: list[dict[str, Any]]) -> None:
     """Put decisions where the stream worker puts them."""
-    from kafka import KafkaProducer
-
     from mash.avro import encode_decision
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = clients.producer(bootstrap, acks="all")
     try:
         for decision in decisions:
             key = decision["decision_id"].encode()

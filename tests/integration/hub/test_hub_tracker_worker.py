@@ -17,6 +17,7 @@ from typing import Any
 from mash.hub.codec import encode_event
 from mash.hub.kafka_io import read_topics
 from mash.hub.model import Action, HubEvent
+from mash.kafka import clients
 from mash.topics import Topics
 
 MASH = str(Path(sys.executable).with_name("mash"))
@@ -111,9 +112,7 @@ def test_one_warning_and_one_breach_each_even_across_a_restart(
 
 
 def _publish_events(bootstrap: str, topics: Topics, decision_id: str, at: datetime) -> None:
-    from kafka import KafkaProducer
-
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = clients.producer(bootstrap, acks="all")
     try:
         for n, action in enumerate((Action.CLAIM, Action.CONFIRM)):
             route = None if action is Action.CLAIM else "assessment"

@@ -16,7 +16,7 @@ import pytest
 from secure_harness import SecureBroker
 
 from mash.broker.config import ADMIN_USER, BrokerConfig
-from mash.broker.credentials import security_for
+from mash.kafka import security_for
 from mash.topics import Topics
 
 

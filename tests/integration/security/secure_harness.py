@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mash.broker.config import BrokerConfig
-from mash.broker.credentials import security_for
-from mash.kafka_security import ClientSecurity, client_options
+from mash.kafka import ClientSecurity, security_for
 from mash.topics import Topics
 
 
@@ -22,11 +21,9 @@ class SecureBroker:
         return self.config.bootstrap
 
     def security(self, principal: str) -> ClientSecurity:
+        """Client settings that authenticate as ``principal`` (``security=`` of a factory of
+        :mod:`mash.kafka.clients`)."""
         return security_for(self.config.secrets, principal)
-
-    def options(self, principal: str) -> dict[str, object]:
-        """kafka-python keyword arguments that authenticate as ``principal``."""
-        return client_options("kafka-python", self.security(principal))
 
     def env(self, principal: str) -> dict[str, str]:
         """A process environment that makes every mash command ``principal`` on this broker.

@@ -12,22 +12,19 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import TopicPartition
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAuthorizationFailedError
 from secure_harness import SecureBroker
 
-from mash.kafka_security import ClientSecurity, client_options
+from mash.kafka import PLAINTEXT, ClientSecurity, clients
 
 pytestmark = pytest.mark.broker
 
 
 def produce(broker: SecureBroker, principal: str, topic: str, value: bytes) -> None:
     """One acknowledged write as ``principal`` (raises what the broker answered)."""
-    producer = KafkaProducer(
-        bootstrap_servers=broker.bootstrap,
-        acks="all",
-        max_block_ms=10_000,
-        **broker.options(principal),
+    producer = clients.producer(
+        broker.bootstrap, security=broker.security(principal), acks="all", max_block_ms=10_000
     )
     try:
         producer.send(topic, value, key=value).get(timeout=15)
@@ -43,12 +40,12 @@ def read_all(
     expect: bytes | None = None,
 ) -> list[bytes]:
     """Every value of ``topic`` from the start, as ``principal`` (a group member if ``group``)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=broker.bootstrap,
+    consumer = clients.consumer(
+        broker.bootstrap,
+        security=broker.security(principal),
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        **broker.options(principal),
     )
     try:
         partitions = [TopicPartition(topic, p) for p in range(2)]
@@ -206,13 +203,12 @@ def _new_log_lines(broker: SecureBroker, before: int) -> Iterator[str]:
 def _connect_and_fail(broker: SecureBroker, security: ClientSecurity | None, needle: str) -> None:
     """The client cannot get metadata, and the broker's log says why it turned it away."""
     before = len(broker.log_lines())
-    options = client_options("kafka-python", security) if security else {}
     with pytest.raises(KafkaTimeoutError):
-        KafkaProducer(
-            bootstrap_servers=broker.bootstrap,
+        clients.producer(
+            broker.bootstrap,
+            security=security or PLAINTEXT,
             bootstrap_timeout_ms=3000,
             max_block_ms=3000,
-            **options,
         )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 from datafiles import VIGNETTES
-from kafka import KafkaConsumer
 from secure_harness import SecureBroker
 
 from mash.audit.store import open_log
 from mash.avro.decision import decode_decision
 from mash.avro.registry import Registry
+from mash.kafka import clients
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(420)]
 
@@ -142,12 +142,12 @@ def read_decisions(
 ) -> dict[Key, str]:
     """mash.decisions as the auditor sees it, until ``want`` decisions arrived."""
     registry = Registry.default()
-    consumer = KafkaConsumer(
+    consumer = clients.consumer(
+        broker.bootstrap,
         topic,
-        bootstrap_servers=broker.bootstrap,
+        security=broker.security("auditor"),
         group_id=f"mash-audit-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
-        **broker.options("auditor"),
     )
     seen: dict[Key, str] = {}
     deadline = time.monotonic() + 240

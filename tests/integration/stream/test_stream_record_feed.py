@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
-from kafka import KafkaProducer
 
 from mash.avro.registry import Registry
 from mash.domain.records import RECORD_KINDS, RecordIndex
 from mash.domain.routing import Router
+from mash.kafka import clients
 from mash.rules import load_rules
 from mash.stream.messages import Outgoing
 from mash.stream.pipeline import Pipeline
@@ -40,7 +40,7 @@ def person(i: int, **changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def produce(kafka_bootstrap: str) -> Iterator[Callable[[str, bytes, bytes | None], None]]:
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer = clients.producer(kafka_bootstrap, acks="all")
 
     def send(topic: str, key: bytes, value: bytes | None) -> None:
         producer.send(topic, key=key, value=value).get(timeout=30)

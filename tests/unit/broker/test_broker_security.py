@@ -10,14 +10,9 @@ import pytest
 
 from mash.broker.acls import Binding, bindings, load_policy, parse_policy
 from mash.broker.config import BrokerConfig, format_command, server_properties
-from mash.broker.credentials import (
-    check_principal,
-    credentials_document,
-    ensure_password,
-    read_password,
-    security_for,
-)
+from mash.broker.credentials import check_principal, ensure_password, read_password
 from mash.errors import ConfigError, UsageError
+from mash.kafka import credentials_document, security_for
 
 
 def secure(tmp_path: Path) -> BrokerConfig:

@@ -21,6 +21,7 @@ from mash.hub.codec import encode_event
 from mash.hub.model import Action, HubEvent
 from mash.hub.sla import ELAPSED
 from mash.hub.tracker import Tracker, key_partition, register_tracker
+from mash.kafka import PLAINTEXT, clients
 from mash.topics import Topics
 
 MakeDecision = Callable[..., dict[str, Any]]
@@ -41,9 +42,10 @@ class Alerts(list[dict[str, Any]]):
 
 def _app() -> faust.App:
     # The broker address is never contacted: test_context feeds agents directly.
-    return faust.App(
+    return clients.faust_app(
         f"hub-tracker-test-{id(object())}",
-        broker="kafka://127.0.0.1:1",
+        "127.0.0.1:1",
+        security=PLAINTEXT,
         store="memory://",
         topic_partitions=2,
     )

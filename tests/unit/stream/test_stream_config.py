@@ -8,7 +8,7 @@ import pytest
 
 from mash.config import Settings
 from mash.errors import UsageError
-from mash.stream.app import faust_settings
+from mash.stream.app import worker_settings
 from mash.stream.config import WorkerConfig
 from mash.topics import Topics
 
@@ -33,10 +33,6 @@ def test_from_settings_prefixes_the_group_and_topics(tmp_path: Path) -> None:
     assert WorkerConfig.from_settings(settings, group="other").group == "other"
 
 
-def test_broker_urls_are_one_per_server() -> None:
-    assert config().broker_urls == ["kafka://h1:9092", "kafka://h2:9092"]
-
-
 @pytest.mark.parametrize(
     "changes",
     [{"batch_size": 0}, {"records_wait_s": -1}, {"session_timeout_s": 3}, {"web_port": 70000}],
@@ -47,9 +43,9 @@ def test_bad_options_are_usage_errors(changes: dict[str, object]) -> None:
 
 
 def test_faust_runs_at_least_once_without_a_web_server_unless_asked() -> None:
-    settings = faust_settings(config(), "memory://")
+    settings = worker_settings(config(), "memory://")
     assert settings["processing_guarantee"] == "at_least_once"
     assert settings["web_enabled"] is False
     assert settings["consumer_auto_offset_reset"] == "earliest"
-    with_web = faust_settings(config(web_port=6070), "memory://")
+    with_web = worker_settings(config(web_port=6070), "memory://")
     assert (with_web["web_enabled"], with_web["web_port"]) == (True, 6070)

@@ -1,4 +1,5 @@
-"""Client security settings: one source, three client libraries' spellings, no leaked secret."""
+"""Client options: one source of security settings, three client libraries' spellings, no
+leaked secret; and the one builder every client's keywords come from."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from mash.errors import ConfigError
-from mash.kafka_security import ClientSecurity, client_options
+from mash.kafka import (
+    PLAINTEXT,
+    ClientSecurity,
+    broker_urls,
+    client_config,
+    client_options,
+    credentials_document,
+)
 
 ALL = (
     "MASH_SECURITY_PROTOCOL",
@@ -122,3 +130,55 @@ def test_a_broken_credentials_file_is_named(
     monkeypatch.setenv("MASH_CREDENTIALS_FILE", str(path))
     with pytest.raises(ConfigError, match="is not JSON"):
         ClientSecurity.from_settings()
+
+
+SASL = ClientSecurity("SASL_PLAINTEXT", "SCRAM-SHA-512", "police", "pw")
+
+
+def test_a_client_gets_where_to_connect_how_to_authenticate_and_its_own_tuning() -> None:
+    assert client_config("kafka-python", "h:1", security=SASL, acks="all", linger_ms=5) == {
+        "bootstrap_servers": "h:1",
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "police",
+        "sasl_plain_password": "pw",
+        "acks": "all",
+        "linger_ms": 5,
+    }
+    assert client_config("aiokafka", "h:1", security=SASL) == client_config(
+        "kafka-python", "h:1", security=SASL
+    )
+
+
+def test_the_call_s_own_setting_wins_over_the_security_settings() -> None:
+    options = client_config("kafka-python", "h:1", security=SASL, security_protocol="PLAINTEXT")
+    assert options["security_protocol"] == "PLAINTEXT"
+
+
+def test_the_settings_of_this_process_apply_unless_plaintext_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MASH_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("MASH_SASL_USERNAME", "police")
+    monkeypatch.setenv("MASH_SASL_PASSWORD", "pw")
+    assert client_config("kafka-python", "h:1")["sasl_plain_username"] == "police"
+    assert client_config("kafka-python", "h:1", security=PLAINTEXT) == {"bootstrap_servers": "h:1"}
+
+
+def test_faust_gets_one_url_per_server_and_its_credentials() -> None:
+    assert broker_urls("h1:9092, h2:9092") == ["kafka://h1:9092", "kafka://h2:9092"]
+    settings = client_config("faust", "h1:9092,h2:9092", security=SASL, store="memory://")
+    assert settings["broker"] == ["kafka://h1:9092", "kafka://h2:9092"]
+    assert settings["store"] == "memory://"
+    assert settings["broker_credentials"].username == "police"
+    assert client_config("faust", "h:1", security=PLAINTEXT) == {"broker": ["kafka://h:1"]}
+
+
+def test_the_credentials_document_reads_back_as_the_same_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    security = ClientSecurity("SASL_SSL", "SCRAM-SHA-256", "auditor", "pw", cafile="/ca.pem")
+    path = tmp_path / "auditor.json"
+    path.write_text(json.dumps(credentials_document("h:1", security)))
+    monkeypatch.setenv("MASH_CREDENTIALS_FILE", str(path))
+    assert ClientSecurity.from_settings() == security

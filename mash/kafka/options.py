@@ -1,15 +1,20 @@
-"""Client security settings for every Kafka client of MASH, in one place.
+"""The one options builder of every Kafka client of MASH: where to connect and how to
+authenticate, in each client library's spelling.
 
-Why one place: the agencies' connectors, the worker, the sink, the hub and the admin commands
-use three client libraries (kafka-python, aiokafka, Faust) that spell the same settings
-differently. Each constructor asks :func:`client_options` for its library's spelling, so a
-deployment changes only environment variables (or one credentials file) to move every process
-from the PLAINTEXT development broker to a SASL/SCRAM broker, and never edits code.
+Why one builder: the agencies' connectors, the worker, the sink, the hub, the chaos and bench
+harnesses and the admin commands use three client libraries (kafka-python, aiokafka, Faust)
+that spell the same settings differently. Every client is built from :func:`client_config`
+(through the factories of :mod:`mash.kafka.clients`), so a deployment changes only
+environment variables (or one credentials file) to move every process from the PLAINTEXT
+development broker to a SASL/SCRAM broker, and never edits code; and a client that must ignore
+those settings (the chaos cluster, the local broker's own start-up checks) says so in one way,
+``security=PLAINTEXT``, rather than by overriding one keyword.
 
 Settings (process environment first, then ``$MASH_HOME/mash.env``):
 
 - ``MASH_CREDENTIALS_FILE``: the JSON printed by ``mash broker credentials PRINCIPAL``
-  (``security_protocol``, ``sasl_mechanism``, ``username``, ``password``, ``ssl_cafile``?);
+  (:func:`credentials_document`: ``security_protocol``, ``sasl_mechanism``, ``username``,
+  ``password``, ``ssl_cafile``?);
 - ``MASH_SECURITY_PROTOCOL``: ``PLAINTEXT`` (default), ``SASL_PLAINTEXT`` or ``SASL_SSL``;
 - ``MASH_SASL_MECHANISM`` (default ``SCRAM-SHA-512``), ``MASH_SASL_USERNAME``,
   ``MASH_SASL_PASSWORD`` or ``MASH_SASL_PASSWORD_FILE`` (a file holding only the password, so
@@ -24,7 +29,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from mash.config import setting
 from mash.errors import ConfigError
@@ -34,6 +39,8 @@ ClientKind = Literal["kafka-python", "aiokafka", "faust"]
 PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
 MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 DEFAULT_MECHANISM = "SCRAM-SHA-512"
+SECURE_PROTOCOL = "SASL_PLAINTEXT"
+"""What the local secure broker (``mash broker start --secure``) listens with."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,36 @@ class ClientSecurity:
         )
 
 
+PLAINTEXT: Final = ClientSecurity()
+"""No authentication, whatever this process's settings say: for brokers MASH started itself
+without SASL (the chaos cluster, a local broker's own start-up checks)."""
+
+
+def security_for(
+    directory: Path, principal: str, protocol: str = SECURE_PROTOCOL
+) -> ClientSecurity:
+    """Client settings of one principal from the local secrets (the admin's, for set-up)."""
+    from mash.broker.credentials import read_password  # the broker package imports this one
+
+    password = read_password(directory, principal)
+    return ClientSecurity(protocol, DEFAULT_MECHANISM, principal, password)
+
+
+def credentials_document(bootstrap: str, security: ClientSecurity) -> dict[str, Any]:
+    """The JSON of ``mash broker credentials``, which ``MASH_CREDENTIALS_FILE`` reads back
+    (:func:`_credentials_file`, below: the writer and the reader of one format together)."""
+    document: dict[str, Any] = {
+        "bootstrap": bootstrap,
+        "security_protocol": security.protocol,
+        "sasl_mechanism": security.mechanism,
+        "username": security.username,
+        "password": security.password,
+    }
+    if security.cafile:
+        document["ssl_cafile"] = security.cafile
+    return document
+
+
 def _credentials_file(path: str | None) -> dict[str, str]:
     """The JSON of ``mash broker credentials``; a bad file is a ConfigError naming the file."""
     if not path:
@@ -116,11 +153,12 @@ def _read_secret(path: str) -> str:
 def client_options(
     kind: ClientKind = "kafka-python", security: ClientSecurity | None = None
 ) -> dict[str, Any]:
-    """Keyword arguments for one client constructor; empty for PLAINTEXT.
+    """The security keywords of one client constructor; empty for PLAINTEXT.
 
-    ``kind`` picks the spelling: kafka-python's and aiokafka's constructors take
-    ``security_protocol``/``sasl_*`` keywords (aiokafka wants an ``ssl_context`` where
-    kafka-python takes ``ssl_cafile``); a Faust app takes ``broker_credentials``.
+    ``security`` defaults to this process's settings. ``kind`` picks the spelling:
+    kafka-python's and aiokafka's constructors take ``security_protocol``/``sasl_*`` keywords
+    (aiokafka wants an ``ssl_context`` where kafka-python takes ``ssl_cafile``); a Faust app
+    takes ``broker_credentials``.
     """
     security = security if security is not None else ClientSecurity.from_settings()
     if not security.sasl:
@@ -139,6 +177,24 @@ def client_options(
         elif security.cafile:
             options["ssl_cafile"] = security.cafile
     return options
+
+
+def broker_urls(bootstrap: str) -> list[str]:
+    """Faust's form of a bootstrap list: ``kafka://host:port`` per server."""
+    return [f"kafka://{server.strip()}" for server in bootstrap.split(",") if server]
+
+
+def client_config(
+    kind: ClientKind, bootstrap: str, *, security: ClientSecurity | None = None, **tuned: Any
+) -> dict[str, Any]:
+    """Every keyword of one client: where to connect, how to authenticate, then the call's
+    own tuning (``acks``, ``linger_ms``, timeouts...), which wins over the rest.
+
+    kafka-python and aiokafka take ``bootstrap_servers``; Faust takes ``broker`` as URLs.
+    """
+    if kind == "faust":
+        return {"broker": broker_urls(bootstrap), **client_options(kind, security), **tuned}
+    return {"bootstrap_servers": bootstrap, **client_options(kind, security), **tuned}
 
 
 def _ssl_context(security: ClientSecurity) -> Any:
