@@ -1,0 +1,865 @@
+"""Concern flags from a referral's free text: raise-only, never a reason to lower a level.
+
+Structured fields miss what the officer, health visitor or teacher wrote in the box: "he put his
+hands round her neck" on a notification whose strangulation tick-box is empty. The scan reads
+the narrative for a few categories the hub must not miss (non-fatal strangulation, weapons,
+threats to kill, sexual harm, suicide and self-harm, children left alone, a carer's delusions
+and the child in them, injuries, head injuries, intoxication, a child afraid to go home) and
+names each one it finds with the level the category suggests. The rules add
+``NARRATIVE_CONCERN:<category>`` and may raise the child's level to the hint
+(:func:`raise_level`); nothing here can lower one. The decision log gets the category and the
+policy's cue, never the text: a :class:`NarrativeScan` holds no character of the narrative.
+
+What counts is policy, so the lexicon is data (``mash/rules/narrative.yaml``, loaded by
+:func:`policy_from_mapping`), each category citing the published guidance it follows.
+
+How a narrative is read
+-----------------------
+The text is lower-cased once, curly apostrophes made straight and spaced dashes made full
+stops. Each phrase is one of five kinds, tried in this order at the same word: an innocuous
+phrase (``ignore``: "choking on food", "knife and fork"), a hedge, a cue, a negation or denial,
+a clause break. So "no adult at home" (a left-alone cue) wins over the negation "no", and "not
+ruled out" (a hedge) over "not". Within a kind, the longer phrase at the same letters is tried
+first ("not seen" before "not").
+
+* **Clauses.** ``.``, ``;``, ``!``, a line break and a spaced dash end a clause; so do the
+  ``breaks`` phrases ("but", "however", "which", "and he", ", she"). Police free text joins
+  clauses with commas ("no injuries, victim states he grabbed her throat"), so a comma ends a
+  clause when a new subject follows it; a comma in a list ("no bruising, cuts or marks") does
+  not. ``?`` and ``:`` do not end one: in form-like notes they part a question from its answer.
+* **Negation** (``negations``: "no", "not", "never", "without", "nil", "ruled out", ...) covers
+  the cues after it in its clause, up to ``scope_chars`` characters on (NegEx negates the few
+  words after a trigger within the sentence, Chapman et al. 2001; 60 characters is about ten
+  words). ``post_negations`` ("ruled out", "not seen", "none found") cover the cues before them
+  the same way ("head injury ruled out"). A negation that ends its clause is a form answer and
+  looks back ("Self-harm: no.", "Strangle/choke/suffocate/drown? No.").
+* **Denials** ("denies", "denied") negate only categories whose ``denial_negates`` is true: a
+  young person's own "denies suicidal thoughts" is the clinical answer, but "he denies
+  strangling her" is a suspect's account of an allegation and stays a concern. Case reviews
+  return again and again to explanations and denials accepted without challenge (Baby V,
+  Hampshire 2014; Child Protection in England, 2022), so a denial lowers nothing by default.
+* **Hedges** ("alleged", "possibly", "query", "not ruled out", "unclear whether", "no clear")
+  are still concerns: unknown is never reassurance. They are matched so that the negation
+  words inside them ("not ruled out") do not negate, and so the explanation can say so
+  (:attr:`Concern.hedged`).
+* **Most specific wins.** One phrase is read at each word, so "bruising to her neck" is
+  strangulation (level 4) and not also injury (3), and "cuts to her forearms" self-harm. The
+  lexicon keeps the specific category's hint at least the generic one's, so nothing is lost.
+
+Cue syntax (bounded by construction)
+------------------------------------
+Cues are phrases, not free regular expressions, so nobody can write one that backtracks without
+bound, and every phrase starts at a word. Words are separated by spaces and match across spaces
+and tabs (not line breaks). Within a word: letters, digits and ``'``; ``x?`` makes a letter
+optional; ``(a|b|c)`` is a choice of spellings (``?`` may follow; a choice may end in ``*``);
+``-`` matches a hyphen, a space or nothing ("self-harm" finds "self harm" and "selfharm"); a
+final ``*`` matches the rest of the word ("strangl*"). Between words, ``~N`` (N at most 6)
+allows up to N other words ("threat* ~4 kill" finds "threatened that he would kill"). A last
+token ``!(on|up)`` stops the cue when the next word is one of those ("chok* !(on|up)" skips
+"choked on a grape"). Only a break may start with a lone ``,``. Every quantifier the compiler
+emits is possessive or a lazy count of at most six words, so a scan is linear in the text: a
+megabyte takes well under a second (tests/unit/domain/test_narrative.py).
+
+Speed (measured: see ``measure`` below and the report of issue 13)
+---------------------------------------------------------------------
+``mash route`` must reach 20,000 referrals a second on one core, so the scan has a few
+microseconds. Python's ``re`` runs a pattern at every character unless the pattern starts with
+a known set of characters; then a C loop skips to the candidates. So every pattern here starts
+by consuming the separator before a word (the text gets a space in front): the engine jumps
+from word to word. The first measurement (a leading ``\\b``, one capturing group per phrase,
+all kinds over the whole text) took 170-240 us for a 300-character narrative. Three changes
+brought it down: the separator start; no capturing groups in the scanning patterns (700 groups
+cost more than the matching); and the full scan runs only on the clauses that hold a cue. A
+cue-only pattern is searched first, most narratives stop there, and a clause with a cue is
+read by the full pattern, each match classified afterwards by a small per-letter pattern (or a
+dictionary for plain words such as "no" and "but", checked against the pattern when compiled).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from mash.errors import RuleError
+
+FLAG_PREFIX: Final = "NARRATIVE_CONCERN:"
+MAX_GAP: Final = 6
+DEFAULT_SCOPE_CHARS: Final = 60
+# A negation whose clause ends within this many characters answers a question ("Weapon? No.").
+_FORM_ANSWER_CHARS: Final = 2
+_NAME: Final = re.compile(r"[a-z][a-z0-9_]*")
+_CATEGORY_KEYS: Final = frozenset(
+    ("label", "level_hint", "guidance", "cues", "ignore", "denial_negates")
+)
+_TOP_KEYS: Final = frozenset(
+    (
+        "categories",
+        "negations",
+        "post_negations",
+        "denials",
+        "hedges",
+        "breaks",
+        "scope_chars",
+        "guidance",
+    )
+)
+
+# Characters a word may follow. The scanning patterns consume one of them first, which is what
+# lets the engine skip between words in C. A word glued to another symbol is not read.
+_SEPARATORS: Final = (
+    " \t\n\r\f\v.,;:!?()[]{}\"'/\\-*&+=<>|#@%$~^"
+    "\u00a0\u00a3\u2013\u2014\u2018\u201c\u201d\u2022\u2026"
+)
+_HEAD: Final = "[" + "".join(re.escape(char) for char in _SEPARATORS) + "]"
+_HARD_BREAKS: Final = ".;!\n"
+_DASHES: Final = (" - ", " \u2013 ", " \u2014 ")
+_SPACE: Final = r"[^\S\n]++"  # spaces and tabs: a phrase never runs over a line break
+_MEMO_LIMIT: Final = 20_000
+
+# --------------------------------------------------------------------------- kinds
+
+_IGNORE: Final = 0
+_HEDGE: Final = 1
+_CUE: Final = 2
+_NEGATION: Final = 3
+_BREAK: Final = 4
+_KIND_ORDER: Final = (_IGNORE, _HEDGE, _CUE, _NEGATION, _BREAK)
+
+# Bits of a negation's scope.
+_BEFORE: Final = 1  # covers cues after it ("no injuries")
+_AFTER: Final = 2  # covers cues before it ("injuries ruled out")
+_DENIAL: Final = 4  # only categories whose denial_negates is true
+
+# What a phrase is: (kind, value, phrase) where value is the category index of a cue or an
+# ignore and the scope bits of a negation.
+_Phrase = tuple[int, int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """One kind of concern: what the hub calls it, how far it may raise a level, why."""
+
+    name: str
+    label: str
+    level_hint: int
+    guidance: str
+    cues: tuple[str, ...]
+    ignore: tuple[str, ...] = ()
+    denial_negates: bool = False
+
+    @property
+    def flag(self) -> str:
+        return FLAG_PREFIX + self.name
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """The lexicon's patterns (see the module docstring, Speed)."""
+
+    cue_finder: re.Pattern[str]
+    scanner: re.Pattern[str]
+    classifiers: Mapping[str, tuple[re.Pattern[str], tuple[_Phrase, ...]]]
+    # Matched words already classified. Only words no look-around phrase could match are kept
+    # (their phrase is the same wherever they stand), so the memo changes no answer, only the
+    # time; it stops growing at _MEMO_LIMIT entries.
+    memo: dict[str, _Phrase]
+    lookaround_prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativePolicy:
+    """The lexicon, compiled once (see :func:`policy_from_mapping`)."""
+
+    categories: tuple[Category, ...]
+    scope_chars: int
+    compiled: _Compiled = field(repr=False, compare=False)
+
+    def category(self, name: str) -> Category:
+        for category in self.categories:
+            if category.name == name:
+                return category
+        raise KeyError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Concern:
+    """A category found in a narrative: the policy's cue that found it (policy text, never the
+    narrative's) and whether a hedge stood in the same clause."""
+
+    category: str
+    level_hint: int
+    cue: str
+    hedged: bool
+
+    @property
+    def flag(self) -> str:
+        return FLAG_PREFIX + self.category
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeScan:
+    """What the scan found, in the policy's category order. Holds no narrative text."""
+
+    concerns: tuple[Concern, ...] = ()
+
+    @property
+    def categories(self) -> frozenset[str]:
+        return frozenset(concern.category for concern in self.concerns)
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return tuple(concern.flag for concern in self.concerns)
+
+    @property
+    def level_hint(self) -> int:
+        """The highest level any concern suggests; 0 when there is none."""
+        return max((concern.level_hint for concern in self.concerns), default=0)
+
+
+NO_CONCERNS: Final = NarrativeScan()
+
+# --------------------------------------------------------------------------- cue syntax
+
+# A compiled piece of a phrase: ("lit", text) for required literal text, ("re", regex)
+# otherwise, ("choice", "a|b") for a leading choice the trie splits by spelling.
+_Piece = tuple[str, str]
+_HYPHEN: Final = rf"(?:-|{_SPACE})?"
+
+
+def _check_letters(text: str, where: str) -> None:
+    for char in text:
+        if not (char.isalnum() or char in "'-") or char != char.lower():
+            raise RuleError(f"narrative: {where}: {char!r} is not allowed in a phrase")
+
+
+def _spelling(text: str) -> list[_Piece]:
+    """A spelling without choices: letters, ``x?``, ``-`` and a final ``*``."""
+    pieces: list[_Piece] = []
+    for position, char in enumerate(text):
+        if char == "?":
+            continue
+        if position + 1 < len(text) and text[position + 1] == "?":
+            pieces.append(("re", re.escape(char) + "?"))
+        elif char == "-":
+            pieces.append(("re", _HYPHEN))
+        elif char == "*":
+            pieces.append(("re", r"\w*+"))
+        else:
+            pieces.append(("lit", char))
+    return pieces
+
+
+def _check_spelling(text: str, where: str) -> None:
+    if not text or not text[0].isalnum():
+        raise RuleError(f"narrative: {where}: a word or choice must start with a letter or digit")
+    if "*" in text[:-1] or "??" in text:
+        raise RuleError(f"narrative: {where}: * may only end a word or a choice")
+    _check_letters(text.replace("?", "").rstrip("*"), where)
+
+
+def _ends_word(text: str) -> bool:
+    """Whether a spelling ends on a letter or digit (so a word boundary must follow)."""
+    return text.rstrip("?")[-1:].isalnum()
+
+
+def _as_regex(pieces: list[_Piece]) -> str:
+    return "".join(re.escape(text) if kind == "lit" else text for kind, text in pieces)
+
+
+def _word(token: str, where: str, first: bool) -> tuple[list[_Piece], bool]:
+    """One word of a phrase as pieces, and whether it ends on a word character."""
+    if first and token == ",":
+        return [("lit", ",")], False
+    if not (token[0].isalnum() or token[0] == "("):
+        raise RuleError(f"narrative: {where}: a word must start with a letter, digit or (")
+    pieces: list[_Piece] = []
+    ends = True
+    position = 0
+    while position < len(token):
+        close = token.find(")", position) if token[position] == "(" else -1
+        if token[position] == "(" and close < 0:
+            raise RuleError(f"narrative: {where}: unclosed ( in a phrase")
+        if close < 0:  # plain letters up to the next choice
+            following = token.find("(", position)
+            text = token[position:] if following < 0 else token[position:following]
+            _check_spelling(("x" + text) if pieces else text, where)
+            pieces += _spelling(text)
+            ends = _ends_word(text)
+            position += len(text)
+            continue
+        options = token[position + 1 : close].split("|")
+        optional = token[close + 1 : close + 2] == "?"
+        for option in options:
+            if not (first and not pieces and option == ","):
+                _check_spelling(option, where)
+        if first and not pieces and not optional and len(options) > 1:
+            pieces.append(("choice", "|".join(options)))
+        else:
+            body = "|".join(_as_regex(_spelling(option)) for option in options)
+            pieces.append(("re", f"(?:{body}){'?' if optional else ''}"))
+        # A boundary after ``\w*+`` always holds, so one spelling ending on a letter needs it.
+        ends = any(_ends_word(option) for option in options)
+        position = close + (2 if optional else 1)
+    return pieces, ends
+
+
+def _exclusion(token: str, where: str) -> str:
+    body = token[1:]
+    if body.startswith("(") and body.endswith(")"):
+        body = body[1:-1]
+    options = body.split("|")
+    for option in options:
+        _check_spelling(option, where)
+    words = "|".join(_as_regex(_spelling(option)) for option in options)
+    return rf"(?!{_SPACE}(?:{words})\b)"
+
+
+def _phrase_pieces(phrase: str, where: str, tail_lookahead: bool = False) -> list[_Piece]:
+    """Compile a phrase. With ``tail_lookahead`` only the first word is consumed and the rest
+    must follow (breaks, which must not swallow the words of a cue)."""
+    tokens = phrase.split()
+    if not tokens:
+        raise RuleError(f"narrative: {where} must be a non-empty phrase")
+    pieces: list[_Piece] = []
+    tail: list[_Piece] = []
+    gap: int | None = None
+    word_end = True
+    for number, token in enumerate(tokens):
+        target = tail if tail_lookahead and number > 0 else pieces
+        if token.startswith("~"):
+            if number in (0, len(tokens) - 1) or gap is not None:
+                raise RuleError(f"narrative: {where}: ~N must stand between two words")
+            if not token[1:].isdigit() or not 1 <= int(token[1:]) <= MAX_GAP:
+                raise RuleError(f"narrative: {where}: ~N needs N from 1 to {MAX_GAP}")
+            gap = int(token[1:])
+            continue
+        if token.startswith("!"):
+            if number != len(tokens) - 1 or number == 0:
+                raise RuleError(f"narrative: {where}: !(...) may only end a phrase")
+            if word_end:
+                target.append(("re", r"\b"))
+            target.append(("re", _exclusion(token, where)))
+            word_end = False
+            continue
+        if token == "," and (number > 0 or not tail_lookahead):
+            raise RuleError(f"narrative: {where}: only a break may start with a lone comma")
+        if number > 0:
+            if gap is not None:
+                target.append(("re", rf"(?:{_SPACE}[\w'-]++){{0,{gap}}}?"))
+                gap = None
+            target.append(("re", _SPACE))
+        word_pieces, word_end = _word(token, where, first=number == 0)
+        target.extend(word_pieces)
+    if word_end:
+        (tail if tail else pieces).append(("re", r"\b"))
+    if tail:
+        pieces.append(("re", f"(?={_as_regex(tail)})"))
+    return pieces
+
+
+def _spellings(pieces: list[_Piece]) -> list[tuple[str, str, str | None]]:
+    """(literal prefix, regex rest, plain text or None) for each spelling of a phrase's first
+    choice. The plain text is the phrase itself when it is only words and single spaces."""
+    if pieces and pieces[0][0] == "choice":
+        starts = [_spelling(option) for option in pieces[0][1].split("|")]
+        rest = pieces[1:]
+    else:
+        starts, rest = [[]], pieces
+    out = []
+    for start in starts:
+        combined = start + rest
+        index = 0
+        while index < len(combined) and combined[index][0] == "lit":
+            index += 1
+        prefix = "".join(text for _, text in combined[:index])
+        plain: str | None = ""
+        for kind, text in combined:
+            if kind == "lit" and plain is not None:
+                plain += text
+            elif text == _SPACE and plain is not None:
+                plain += " "
+            elif text != r"\b":
+                plain = None
+        if prefix == ",":  # the head consumes the comma; the space after it comes first
+            prefix, rest_regex = (
+                " ",
+                "(?<=, )" + _as_regex(combined[index:]).replace(_SPACE, r"[^\S\n]*+", 1),
+            )
+            plain = None
+        else:
+            rest_regex = _as_regex(combined[index:])
+        out.append((prefix, rest_regex, plain))
+    return out
+
+
+# --------------------------------------------------------------------------- trie
+
+
+@dataclass(slots=True)
+class _Node:
+    children: dict[str, _Node] = field(default_factory=dict)
+    leaves: list[tuple[str, int]] = field(default_factory=list)  # (regex rest, phrase id)
+
+
+def _trie(entries: Iterable[tuple[str, str, int]]) -> _Node:
+    root = _Node()
+    for prefix, rest, leaf in entries:
+        node = root
+        for char in prefix:
+            node = node.children.setdefault(char, _Node())
+        node.leaves.append((rest, leaf))
+    return root
+
+
+def _emit(node: _Node, order: list[int] | None) -> str:
+    """The node as an alternation: longer literal prefixes first, then the node's own phrases,
+    the longer rest first (the phrase that says more is the one meant: "not seen" before
+    "not"). With ``order``, each phrase gets a capturing group and its id is appended in the
+    order the groups open."""
+    options = []
+    for char in sorted(node.children):
+        child = node.children[char]
+        text = char
+        while len(child.children) == 1 and not child.leaves:  # fold single-child chains
+            next_char, child = next(iter(child.children.items()))
+            text += next_char
+        options.append(re.escape(text) + _emit(child, order))
+    for rest, leaf in sorted(node.leaves, key=lambda item: (-len(item[0]), item[1])):
+        if order is None:
+            options.append(rest)
+        else:
+            order.append(leaf)
+            options.append(f"({rest})")
+    if len(options) == 1 and not node.leaves:
+        return options[0]
+    return "(?:" + "|".join(options) + ")"
+
+
+_Entries = Mapping[int, list[tuple[str, str, int]]]
+
+
+def _by_first(entries: _Entries) -> dict[str, dict[int, list[tuple[str, str, int]]]]:
+    """Phrases grouped by first character, then by kind, the character taken off."""
+    grouped: dict[str, dict[int, list[tuple[str, str, int]]]] = {}
+    for kind in _KIND_ORDER:
+        for prefix, rest, leaf in entries.get(kind, ()):
+            grouped.setdefault(prefix[0], {}).setdefault(kind, []).append((prefix[1:], rest, leaf))
+    return grouped
+
+
+def _letter_body(kinds: Mapping[int, list[tuple[str, str, int]]], order: list[int] | None) -> str:
+    """Everything after one first character: the kinds in priority order."""
+    parts = [_emit(_trie(kinds[kind]), order) for kind in _KIND_ORDER if kind in kinds]
+    return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+
+
+def _scanning_pattern(entries: _Entries) -> str:
+    """A separator, then any phrase: dispatched once on its first character."""
+    options = [
+        re.escape(first) + _letter_body(kinds, None)
+        for first, kinds in sorted(_by_first(entries).items())
+    ]
+    return _HEAD + "(?:" + "|".join(options) + ")"
+
+
+# --------------------------------------------------------------------------- policy from data
+
+
+def _phrases(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise RuleError(f"narrative: {where}{key} must be a list of phrases")
+    for number, item in enumerate(value, 1):
+        if not isinstance(item, str):
+            # YAML reads a bare no, yes, on or off as true/false: the usual cause.
+            raise RuleError(
+                f"narrative: {where}{key} item {number} must be a phrase (quote no, yes, on, off)"
+            )
+    return tuple(item.strip() for item in value)
+
+
+def _category(name: Any, data: Any) -> Category:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise RuleError(f"narrative: category name {name!r} must be lower_snake_case")
+    if not isinstance(data, Mapping):
+        raise RuleError(f"narrative: categories.{name} must be a mapping")
+    unknown = sorted(map(str, set(data) - _CATEGORY_KEYS))
+    if unknown:
+        raise RuleError(f"narrative: categories.{name}: unknown keys {', '.join(unknown)}")
+    hint = data.get("level_hint")
+    if isinstance(hint, bool) or hint not in (1, 2, 3, 4):
+        raise RuleError(f"narrative: categories.{name}.level_hint must be 1, 2, 3 or 4")
+    for text_key in ("label", "guidance"):
+        if not isinstance(data.get(text_key), str) or not data[text_key].strip():
+            raise RuleError(f"narrative: categories.{name}.{text_key} must be non-empty text")
+    cues = _phrases(data, "cues", f"categories.{name}.")
+    if not cues:
+        raise RuleError(f"narrative: categories.{name}.cues must list at least one cue")
+    denial = data.get("denial_negates", False)
+    if not isinstance(denial, bool):
+        raise RuleError(f"narrative: categories.{name}.denial_negates must be true or false")
+    return Category(
+        name=name,
+        label=data["label"].strip(),
+        level_hint=hint,
+        guidance=" ".join(data["guidance"].split()),
+        cues=cues,
+        ignore=_phrases(data, "ignore", f"categories.{name}."),
+        denial_negates=denial,
+    )
+
+
+def _negation_scopes(data: Mapping[str, Any]) -> dict[str, int]:
+    """Each negation phrase with its scope bits; a phrase in two lists gets both."""
+    scopes: dict[str, int] = {}
+    for key, bits in (("negations", _BEFORE), ("post_negations", _AFTER)):
+        for phrase in _phrases(data, key, ""):
+            scopes[phrase] = scopes.get(phrase, 0) | bits
+    for phrase in _phrases(data, "denials", ""):
+        scopes[phrase] = scopes.get(phrase, 0) | _BEFORE | _AFTER | _DENIAL
+    return scopes
+
+
+def _classify(lowered: str, start: int, end: int, compiled: _Compiled) -> _Phrase | None:
+    """Which phrase the scanner matched at ``start`` (the character after the separator)."""
+    entry = compiled.classifiers.get(lowered[start : start + 1])
+    if entry is None:
+        return None
+    match = entry[0].match(lowered, start, end)
+    return None if match is None or match.lastindex is None else entry[1][match.lastindex]
+
+
+def _compile(entries: _Entries, phrases: list[_Phrase], plain: dict[str, int]) -> _Compiled:
+    classifiers: dict[str, tuple[re.Pattern[str], tuple[_Phrase, ...]]] = {}
+    for first, kinds in _by_first(entries).items():
+        order: list[int] = []
+        pattern = re.compile(re.escape(first) + _letter_body(kinds, order))
+        classifiers[first] = (pattern, ((0, 0, ""), *(phrases[leaf] for leaf in order)))
+    lookaround = tuple(
+        sorted(
+            {
+                prefix
+                for kind in _KIND_ORDER
+                for prefix, rest, _ in entries[kind]
+                if "(?=" in rest or "(?!" in rest or "(?<" in rest
+            }
+        )
+    )
+    compiled = _Compiled(
+        cue_finder=re.compile(_scanning_pattern({_CUE: list(entries[_CUE])})),
+        scanner=re.compile(_scanning_pattern(entries)),
+        classifiers=classifiers,
+        memo={},
+        lookaround_prefixes=lookaround,
+    )
+    # Plain words ("no", "but", "ruled out") are classified now: no other phrase starts with
+    # letters that begin them, or none of those has a look-around and the classifier agrees
+    # on the word alone.
+    prefixes = [(prefix, leaf) for kind in _KIND_ORDER for prefix, _, leaf in entries[kind]]
+    for text, leaf in plain.items():
+        rivals = [other for prefix, other in prefixes if other != leaf and text.startswith(prefix)]
+        if not rivals:
+            compiled.memo[text] = phrases[leaf]
+        elif not text.startswith(lookaround):
+            padded = " " + text
+            match = classifiers[text[0]][0].match(padded, 1)
+            found = _classify(padded, 1, len(padded), compiled)
+            if found is not None and match is not None and match.end() == len(padded):
+                compiled.memo[text] = found
+    return compiled
+
+
+def policy_from_mapping(data: Mapping[str, Any]) -> NarrativePolicy:
+    """The policy from the narrative lexicon (``mash/rules/narrative.yaml``), compiled once.
+
+    Raises :class:`~mash.errors.RuleError` naming the key, item or phrase that is wrong.
+    """
+    if not isinstance(data, Mapping):
+        raise RuleError("narrative: the lexicon must be a mapping")
+    unknown = sorted(map(str, set(data) - _TOP_KEYS))
+    if unknown:
+        raise RuleError(f"narrative: unknown keys {', '.join(unknown)}")
+    raw = data.get("categories")
+    if not isinstance(raw, Mapping) or not raw:
+        raise RuleError("narrative: categories must map at least one category name to a mapping")
+    categories = tuple(_category(name, body) for name, body in raw.items())
+    scope = data.get("scope_chars", DEFAULT_SCOPE_CHARS)
+    if isinstance(scope, bool) or not isinstance(scope, int) or not 1 <= scope <= 1000:
+        raise RuleError("narrative: scope_chars must be a whole number from 1 to 1000")
+
+    phrases: list[_Phrase] = []
+    entries: dict[int, list[tuple[str, str, int]]] = {kind: [] for kind in _KIND_ORDER}
+    plain: dict[str, int] = {}
+
+    def add(kind: int, value: int, phrase: str, where: str, lookahead: bool = False) -> None:
+        leaf = len(phrases)
+        phrases.append((kind, value, phrase))
+        for prefix, rest, text in _spellings(_phrase_pieces(phrase, where, lookahead)):
+            entries[kind].append((prefix, rest, leaf))
+            if text:
+                plain.setdefault(text, leaf)
+
+    for index, category in enumerate(categories):
+        for number, cue in enumerate(category.cues, 1):
+            add(_CUE, index, cue, f"categories.{category.name}.cues item {number}")
+        for number, phrase in enumerate(category.ignore, 1):
+            add(_IGNORE, index, phrase, f"categories.{category.name}.ignore item {number}")
+    for number, phrase in enumerate(_phrases(data, "hedges", ""), 1):
+        add(_HEDGE, 0, phrase, f"hedges item {number}")
+    for phrase, bits in _negation_scopes(data).items():
+        add(_NEGATION, bits, phrase, f"negation {phrase!r}")
+    for number, phrase in enumerate(_phrases(data, "breaks", ""), 1):
+        add(_BREAK, 0, phrase, f"breaks item {number}", lookahead=True)
+    try:
+        compiled = _compile(entries, phrases, plain)
+    except re.error as exc:  # a phrase the syntax check let through: name the lexicon
+        raise RuleError(f"narrative: the lexicon does not compile ({exc.msg})") from exc
+    return NarrativePolicy(categories=categories, scope_chars=scope, compiled=compiled)
+
+
+# --------------------------------------------------------------------------- the scan
+
+
+def scan(text: str | None, policy: NarrativePolicy) -> NarrativeScan:
+    """Every category the narrative raises (see the module docstring for how it reads).
+
+    Pure and linear in the text; ``None`` or blank text raises nothing.
+    """
+    if not text:
+        return NO_CONCERNS
+    lowered = " " + text.lower()  # the patterns consume the separator before each word
+    if "\u2019" in lowered:
+        lowered = lowered.replace("\u2019", "'")
+    if " -" in lowered or "\u2013" in lowered or "\u2014" in lowered:
+        for dash in _DASHES:
+            lowered = lowered.replace(dash, " . ")  # same length: a spaced dash ends a clause
+    finder = policy.compiled.cue_finder
+    hit = finder.search(lowered)
+    if hit is None:
+        return NO_CONCERNS
+    reader = _Reader(policy)
+    length = len(lowered)
+    end = 0
+    while hit is not None:
+        # The clause holding the cue: from the hard break before it to the one after it.
+        at = hit.start() + 1
+        start = max(
+            end,
+            lowered.rfind(".", end, at),
+            lowered.rfind(";", end, at),
+            lowered.rfind("!", end, at),
+            lowered.rfind("\n", end, at),
+        )
+        at = hit.end()
+        end = length
+        for stop in (
+            lowered.find(".", at, end),
+            lowered.find(";", at, end),
+            lowered.find("!", at, end),
+            lowered.find("\n", at, end),
+        ):
+            if 0 <= stop < end:
+                end = stop
+        reader.read_clause(lowered, start, end)
+        hit = finder.search(lowered, end)
+    return reader.result()
+
+
+def concerns(text: str | None, policy: NarrativePolicy) -> frozenset[str]:
+    """The categories the narrative raises (``scan(...).categories``)."""
+    return scan(text, policy).categories
+
+
+def raise_level(level: int, result: NarrativeScan) -> int:
+    """The child's level after the narrative: the hint can raise it, never lower it."""
+    return max(level, result.level_hint)
+
+
+class _Reader:
+    """The clause state of one scan: cues seen, negations in force, what has been found."""
+
+    __slots__ = (
+        "_categories",
+        "_compiled",
+        "_found",
+        "_hedged",
+        "_negation_bits",
+        "_negation_end",
+        "_negation_start",
+        "_pending",
+        "_window",
+    )
+
+    def __init__(self, policy: NarrativePolicy) -> None:
+        self._categories = policy.categories
+        self._compiled = policy.compiled
+        self._window = policy.scope_chars
+        self._found: dict[int, tuple[str, bool]] = {}
+        # Cues of the clause that a later negation may still cover: (start, category, cue).
+        self._pending: list[tuple[int, int, str]] = []
+        self._negation_start = self._negation_end = -1
+        self._negation_bits = 0
+        self._hedged = False
+
+    def read_clause(self, lowered: str, start: int, end: int) -> None:
+        """Read ``lowered[start:end]``, a stretch between two hard breaks."""
+        compiled = self._compiled
+        memo = compiled.memo
+        for match in compiled.scanner.finditer(lowered, start, end):
+            word = match.group()[1:]
+            phrase = memo.get(word)
+            if phrase is None:
+                phrase = _classify(lowered, match.start() + 1, end, compiled)
+                if phrase is None:  # cannot happen: the classifier mirrors the scanner
+                    continue
+                if len(memo) < _MEMO_LIMIT and not word.startswith(compiled.lookaround_prefixes):
+                    memo[word] = phrase
+            kind, value, text = phrase
+            if kind == _CUE:
+                self._cue(match.start(), value, text)
+            elif kind == _NEGATION:
+                if value & _AFTER:
+                    self._look_back(match.start(), value)
+                if value & _BEFORE:
+                    self._negation_start, self._negation_end = match.start(), match.end()
+                    self._negation_bits = value
+            elif kind == _BREAK:
+                self._close(match.start())
+            elif kind == _HEDGE:
+                self._hedged = True
+        self._close(end)
+
+    def _cue(self, start: int, category: int, cue: str) -> None:
+        bits = self._negation_bits
+        if (
+            self._negation_end >= 0
+            and start - self._negation_end <= self._window
+            and not (bits & _DENIAL and not self._categories[category].denial_negates)
+        ):
+            return
+        self._pending.append((start, category, cue))
+
+    def _look_back(self, start: int, bits: int) -> None:
+        # Negate the pending cues that begin within the window before ``start``. Pending is in
+        # text order, so stop at the first out of reach: each cue is looked at once.
+        pending = self._pending
+        kept: list[tuple[int, int, str]] = []
+        while pending and start - pending[-1][0] <= self._window:
+            cue = pending.pop()
+            if bits & _DENIAL and not self._categories[cue[1]].denial_negates:
+                kept.append(cue)
+        pending.extend(reversed(kept))
+
+    def _close(self, at: int) -> None:
+        if self._negation_end >= 0 and at - self._negation_end <= _FORM_ANSWER_CHARS:
+            self._look_back(self._negation_start, self._negation_bits)
+        found = self._found
+        for _, index, cue in self._pending:
+            if index not in found or (found[index][1] and not self._hedged):
+                found[index] = (cue, self._hedged)
+        self._pending.clear()
+        self._negation_start = self._negation_end = -1
+        self._negation_bits = 0
+        self._hedged = False
+
+    def result(self) -> NarrativeScan:
+        found = self._found
+        return NarrativeScan(
+            tuple(
+                Concern(category.name, category.level_hint, found[index][0], found[index][1])
+                for index, category in enumerate(self._categories)
+                if index in found
+            )
+        )
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledNarrative:
+    """A narrative and the categories a person gave it (tests/data/narratives)."""
+
+    id: str
+    text: str
+    categories: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryScore:
+    """How the scan did on one category over a labelled set: counts and ids, never text."""
+
+    category: str
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    false_positive_ids: tuple[str, ...] = ()
+    false_negative_ids: tuple[str, ...] = ()
+
+    @property
+    def support(self) -> int:
+        """Narratives labelled with the category."""
+        return self.true_positives + self.false_negatives
+
+    @property
+    def precision(self) -> float | None:
+        flagged = self.true_positives + self.false_positives
+        return self.true_positives / flagged if flagged else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.true_positives / self.support if self.support else None
+
+
+def labelled_from_mapping(item: Any, number: int) -> LabelledNarrative:
+    """One labelled narrative (a line of the JSONL file); errors name the line and id only."""
+    where = f"labelled narrative {number}"
+    if not isinstance(item, Mapping):
+        raise RuleError(f"{where} must be a mapping")
+    identifier, text, labels = item.get("id"), item.get("text"), item.get("categories")
+    if not isinstance(identifier, str) or not identifier:
+        raise RuleError(f"{where}: id must be non-empty text")
+    if not isinstance(text, str):
+        raise RuleError(f"{where} ({identifier}): text must be text")
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise RuleError(f"{where} ({identifier}): categories must be a list of names")
+    return LabelledNarrative(identifier, text, frozenset(labels))
+
+
+def evaluate(
+    labelled: Iterable[LabelledNarrative], policy: NarrativePolicy
+) -> dict[str, CategoryScore]:
+    """Precision, recall and support per category of the policy over a labelled set.
+
+    Raises :class:`~mash.errors.RuleError` when an item is labelled with a category the policy
+    does not have (naming the item's id).
+    """
+    names = [category.name for category in policy.categories]
+    known = set(names)
+    hits: dict[str, tuple[list[str], list[str], list[str]]] = {name: ([], [], []) for name in names}
+    for item in labelled:
+        unknown = sorted(item.categories - known)
+        if unknown:
+            raise RuleError(f"labelled narrative {item.id}: unknown categories {unknown}")
+        got = concerns(item.text, policy)
+        for name in names:
+            true_positive, false_positive, false_negative = hits[name]
+            if name in got and name in item.categories:
+                true_positive.append(item.id)
+            elif name in got:
+                false_positive.append(item.id)
+            elif name in item.categories:
+                false_negative.append(item.id)
+    return {
+        name: CategoryScore(
+            name,
+            len(tp),
+            len(fp),
+            len(fn),
+            false_positive_ids=tuple(fp),
+            false_negative_ids=tuple(fn),
+        )
+        for name, (tp, fp, fn) in hits.items()
+    }
