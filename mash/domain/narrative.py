@@ -198,6 +198,7 @@ class _Compiled:
     # time; it stops growing at _MEMO_LIMIT entries.
     memo: dict[str, _Phrase]
     lookaround_prefixes: tuple[str, ...]
+    concerns: dict[tuple[int, str, bool], Concern]
 
 
 @dataclass(frozen=True, slots=True)
@@ -594,6 +595,7 @@ def _compile(
         classifiers=classifiers,
         memo={},
         lookaround_prefixes=lookaround,
+        concerns={},
     )
     # Plain words ("no", "but", "ruled out") are classified now: no other phrase starts with
     # letters that begin them, or none of those has a look-around and the classifier agrees
@@ -822,7 +824,7 @@ def _read(lowered: str, start: int, policy: NarrativePolicy) -> NarrativeScan:
             negation_end,
             negation_bits,
         )
-    return _result(found, categories)
+    return _result(found, policy)
 
 
 def _close(
@@ -842,7 +844,8 @@ def _close(
     if negation_end >= 0 and at - negation_end <= _FORM_ANSWER_CHARS:
         # A form answer ("Weapon? No.") answers the whole question before it.
         _look_back(pending, negation_start, at, negation_bits, categories)
-    if pending and not hedged:
+    if not hedged and any(index not in found or found[index][1] for _, index, _ in pending):
+        # Only worth a search when it can change what is recorded.
         hedged = compiled.hedge_finder.search(lowered, clause_start, at) is not None
     for _, index, cue in pending:
         if index not in found or (found[index][1] and not hedged):
@@ -850,14 +853,18 @@ def _close(
     pending.clear()
 
 
-def _result(found: dict[int, tuple[str, bool]], categories: tuple[Category, ...]) -> NarrativeScan:
-    return NarrativeScan(
-        tuple(
-            Concern(category.name, category.level_hint, found[index][0], found[index][1])
-            for index, category in enumerate(categories)
-            if index in found
-        )
-    )
+def _result(found: dict[int, tuple[str, bool]], policy: NarrativePolicy) -> NarrativeScan:
+    # Concerns are immutable and few (category x cue x hedged): made once, then reused.
+    made = policy.compiled.concerns
+    concerns = []
+    for index in sorted(found):
+        key = (index, *found[index])
+        concern = made.get(key)
+        if concern is None:
+            category = policy.categories[index]
+            concern = made[key] = Concern(category.name, category.level_hint, *found[index])
+        concerns.append(concern)
+    return NarrativeScan(tuple(concerns))
 
 
 # --------------------------------------------------------------------------- evaluation
