@@ -34,8 +34,9 @@ first ("not seen" before "not").
   labelled set reads the same from 30 to 120 but for one text ("did not want to make a
   statement about the strangulation"), which only 30 reads right. ``post_negations`` ("ruled
   out", "not seen", "none found") cover the cues before them the same way ("head injury ruled
-  out"). A negation that ends its clause is a form answer and answers the whole clause
-  ("Self-harm: no.", "Strangle/choke/suffocate/drown? No.").
+  out"). A negation that ends its clause after ``?`` or ``:`` is a form answer and answers the
+  whole question ("Self-harm: no.", "Strangle/choke/suffocate/drown? No."); without one
+  ("...offered refuge, said no") it looks back only its window.
 * **Denials** ("denies", "denied") negate only categories whose ``denial_negates`` is true: a
   young person's own "denies suicidal thoughts" is the clinical answer, but "he denies
   strangling her" is a suspect's account of an allegation and stays a concern. Case reviews
@@ -101,7 +102,9 @@ read as the cue "no ... supervision" (a cue led by a negation word no longer ski
 routine); "had drunk most of her bottle" (the innocuous phrase allows four words); "begged
 officers not to take her home"; bare "sex"; "found wandering" and "outside on her own";
 "possessed by anger" (possession cues now need a possessor or a passive); the negation window
-from 60 to 30 characters (above); and a form answer now answers its whole clause. The figures
+from 60 to 30 characters (above); and a form answer after ``?`` or ``:`` answers its whole
+question (it reached five words; a 1 MB test then showed that answering the whole clause
+without a question mark lets a closing "no" hide everything before it). The figures
 after these changes are on the same set, so they flatter the lexicon; the misses left are
 listed in the report and in the labelled set's floors (tests/unit/domain/test_narrative.py).
 """
@@ -749,7 +752,7 @@ def _read(lowered: str, start: int, policy: NarrativePolicy) -> NarrativeScan:
     negation_bits = 0
     hedged = False
     clause_start = start
-    context = (lowered, compiled, categories)
+    context = (lowered, compiled, categories, window)
     for match in compiled.scanner.finditer(lowered, start):
         position = match.start()
         if next_break < position:  # a hard break since the last phrase closes the clause
@@ -828,7 +831,7 @@ def _read(lowered: str, start: int, policy: NarrativePolicy) -> NarrativeScan:
 
 
 def _close(
-    context: tuple[str, _Compiled, tuple[Category, ...]],
+    context: tuple[str, _Compiled, tuple[Category, ...], int],
     pending: _Pending,
     found: dict[int, tuple[str, bool]],
     hedged: bool,
@@ -840,10 +843,15 @@ def _close(
 ) -> None:
     """End the clause ``[clause_start, at)``: a form answer looks back, the pending cues are
     found, hedged when a hedge stands anywhere in the clause."""
-    lowered, compiled, categories = context
+    lowered, compiled, categories, window = context
     if negation_end >= 0 and at - negation_end <= _FORM_ANSWER_CHARS:
-        # A form answer ("Weapon? No.") answers the whole question before it.
-        _look_back(pending, negation_start, at, negation_bits, categories)
+        _look_back(
+            pending,
+            negation_start,
+            _answered(lowered, clause_start, negation_start, window),
+            negation_bits,
+            categories,
+        )
     if not hedged and any(index not in found or found[index][1] for _, index, _ in pending):
         # Only worth a search when it can change what is recorded.
         hedged = compiled.hedge_finder.search(lowered, clause_start, at) is not None
@@ -851,6 +859,22 @@ def _close(
         if index not in found or (found[index][1] and not hedged):
             found[index] = (cue, hedged)
     pending.clear()
+
+
+def _answered(lowered: str, clause_start: int, answer: int, window: int) -> int:
+    """How far back a negation that ends its clause reaches. After ``?`` or ``:`` it answers
+    the whole question ("Strangle/choke/suffocate/drown? No.", "Self-harm: no."), back to the
+    previous ``?`` or ``:``; otherwise ("...offered refuge, said no.") only its usual window,
+    so that a closing "no" in unpunctuated text does not hide a concern written long before."""
+    position = answer
+    while position > clause_start and lowered[position].isspace():
+        position -= 1
+    if lowered[position] not in "?:":
+        return window
+    question = max(
+        lowered.rfind("?", clause_start, position), lowered.rfind(":", clause_start, position)
+    )
+    return answer - max(question, clause_start)
 
 
 def _result(found: dict[int, tuple[str, bool]], policy: NarrativePolicy) -> NarrativeScan:

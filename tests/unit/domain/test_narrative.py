@@ -176,6 +176,22 @@ def test_negation_scope_ends_with_the_clause(
     assert found(text, policy) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Strangle/choke/suffocate/drown? No.", set()),
+        ("Any injuries? None.", set()),
+        ("Weapons? Yes a knife Strangulation? No", {"weapon"}),  # back to the last ? only
+        # a closing "no" without a question answers only its window
+        ("Victim says he strangled her and is scared, offered refuge said no", {"strangulation"}),
+    ],
+)
+def test_a_form_answer_answers_its_question(
+    text: str, expected: set[str], policy: NarrativePolicy
+) -> None:
+    assert found(text, policy) == expected
+
+
 def test_post_negation_only_reaches_its_own_clause(policy: NarrativePolicy) -> None:
     assert found("He strangled her. Head injury ruled out.", policy) == {"strangulation"}
 
