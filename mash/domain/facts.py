@@ -32,6 +32,7 @@ from typing import Any, Final
 
 from mash.domain.checks import CheckResult
 from mash.domain.codes import CONCERN_CODES
+from mash.domain.narrative import NO_CONCERNS, NarrativeScan
 from mash.domain.referral import Child, Referral
 
 UNKNOWN: Final = -1
@@ -56,7 +57,7 @@ YOUNG_CHILD_MONTHS: Final = 84
 child under seven (less able to protect themselves or to tell)."""
 
 DOMESTIC_ABUSE_CODES: Final = frozenset({"3A", "3B", "3C"})
-NARRATIVE_DOMESTIC_ABUSE: Final = frozenset({"strangulation", "threat_to_kill"})
+NARRATIVE_DOMESTIC_ABUSE: Final = frozenset({"strangulation", "threat_to_kill", "weapon"})
 """Narrative concern categories that, in a domestic abuse referral, count as the DASH markers
 of the same name (raise-only: a marker the form did not ask can still be read in the text)."""
 CONFIDENT_MATCHES: Final = frozenset({"EXACT", "PROBABLE"})
@@ -310,6 +311,13 @@ _CHILD_FACTS: Final[tuple[FactSpec, ...]] = (
         "Concern categories read in the referral's free text (strangulation, weapon, ...): "
         "raise-only, negations excluded; the text itself is never a fact.",
     ),
+    _spec(
+        "narrative_level",
+        int,
+        0,
+        "The highest level the narrative's categories suggest (their level_hint); 0 none. In a "
+        "domestic abuse referral the DASH markers read there count as markers instead.",
+    ),
     _spec("setting", str, "NONE", "Health setting (EMERGENCY_DEPARTMENT, GP...) or NONE."),
     _spec("service", str, "NONE", "Council service (SCHOOL, HOUSING...) or NONE."),
 )
@@ -445,6 +453,7 @@ FACTS_ADDED_2026_12: Final = frozenset(
         "sibling_on_plan",
         "sibling_removed",
         "narrative_concerns",
+        "narrative_level",
     }
 )
 """Facts added for the routing-safety work (police v3, health v2, council v2, the narrative).
@@ -537,7 +546,27 @@ def _injury_facts(child: Child, incident: bool) -> dict[str, Any]:
     }
 
 
-def _referral_facts(referral: Referral, narrative: frozenset[str]) -> dict[str, Any]:
+def _narrative_facts(narrative: NarrativeScan, domestic_abuse: bool) -> dict[str, Any]:
+    """The categories read in the narrative, and the highest level they suggest. In a
+    domestic abuse referral the DASH markers read there (:data:`NARRATIVE_DOMESTIC_ABUSE`)
+    become the markers themselves, which the screening and the domestic abuse rules weigh with
+    the child's age and presence; so they do not also set ``narrative_level`` there."""
+    absorbed = NARRATIVE_DOMESTIC_ABUSE if domestic_abuse else frozenset()
+    level = max((c.level_hint for c in narrative.concerns if c.category not in absorbed), default=0)
+    return {"narrative_concerns": sorted(narrative.categories), "narrative_level": level}
+
+
+def _narrative_injury(categories: list[str]) -> dict[str, Any]:
+    """An injury only the narrative describes counts as an injury whose explanation nobody
+    judged (raise-only), so the injury rules and the pre-mobile protocols apply to it."""
+    if "head_injury" in categories:
+        return {"injury_present": True, "injury_kind": "HEAD_INJURY", "injury_site": "HEAD"}
+    if "injury" in categories:
+        return {"injury_present": True, "injury_kind": "OTHER", "injury_site": "NOT_RECORDED"}
+    return {}
+
+
+def _referral_facts(referral: Referral, narrative: NarrativeScan) -> dict[str, Any]:
     concerns = sorted(referral.concern_codes)
     score = referral.dash_score
     attendance = referral.attendance_percent
@@ -547,7 +576,7 @@ def _referral_facts(referral: Referral, narrative: frozenset[str]) -> dict[str, 
     )
     # In a domestic abuse referral, a DASH marker read in the narrative counts as the marker
     # (raise-only); outside one, the narrative category stays a category of its own.
-    told = narrative if domestic_abuse else frozenset()
+    told = frozenset(narrative.categories) if domestic_abuse else frozenset()
     return {
         "agency": referral.agency,
         "source_code": referral.source_code,
@@ -583,7 +612,7 @@ def _referral_facts(referral: Referral, narrative: frozenset[str]) -> dict[str, 
         "child_not_seen": referral.child_not_seen is True,
         "sibling_on_plan": referral.sibling_on_plan is True,
         "sibling_removed": referral.sibling_removed is True,
-        "narrative_concerns": sorted(narrative),
+        **_narrative_facts(narrative, domestic_abuse),
     }
 
 
@@ -731,16 +760,16 @@ def child_facts(
     referral: Referral,
     child: Child,
     checks: Mapping[str, CheckResult],
-    narrative: frozenset[str] = frozenset(),
+    narrative: NarrativeScan = NO_CONCERNS,
 ) -> dict[str, Any]:
     """The enriched child the rules see: referral, child and checks as flat typed facts.
 
     Ages are taken on the day the hub received the referral, so a replay of the same referral
-    gives the same facts. ``narrative`` is the concern categories the rule set read in the
-    referral's free text (:meth:`mash.domain.thresholds.RuleSet.narrative_concerns`, once per
-    referral). The domestic abuse screening facts (``da_screening_*``) are not set here: their
-    weights belong to the rule set, which adds them when it evaluates
-    (:meth:`mash.domain.thresholds.RuleSet.evaluate` returns the completed facts).
+    gives the same facts. ``narrative`` is what the rule set read in the referral's free text
+    (:meth:`mash.domain.thresholds.RuleSet.read_narrative`, once per referral). The domestic
+    abuse screening facts (``da_screening_*``) are not set here: their weights belong to the
+    rule set, which adds them when it evaluates (:meth:`mash.domain.thresholds.RuleSet.evaluate`
+    returns the completed facts).
     """
     on = referral.received_at.date()
     facts: dict[str, Any] = dict(_BASE)
@@ -748,6 +777,8 @@ def child_facts(
     facts.update(
         _child_facts(child, on, referral.incident_type is not None, referral.disclosure_by_child)
     )
+    if not facts["injury_present"]:
+        facts.update(_narrative_injury(facts["narrative_concerns"]))
     facts.update(records_facts(checks, on))
     officer = referral.previous_incidents_12m or 0
     facts["repeat_incidents_12m"] = max(officer, facts["police_domestic_incidents_12m"])

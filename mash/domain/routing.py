@@ -52,6 +52,7 @@ from mash.domain.decision import (
 )
 from mash.domain.facts import child_facts
 from mash.domain.identity import Profile, child_key, child_profile
+from mash.domain.narrative import NO_CONCERNS, NarrativeScan
 from mash.domain.normalise import is_valid_nhs_number
 from mash.domain.records import RecordLookup
 from mash.domain.referral import Child, Referral
@@ -86,6 +87,7 @@ class Rules(Protocol):
     @property
     def assessment_level(self) -> int: ...
     def evaluate(self, facts: Mapping[str, Any]) -> Outcome: ...
+    def read_narrative(self, text: str | None) -> NarrativeScan: ...
 
 
 def default_decided_by() -> str:
@@ -134,8 +136,23 @@ class Router:
             digest=input_digest(referral),
             household=household_id(referral.agency, referral.source_id),
             unknown_codes=not referral.concern_codes <= CONCERN_CODES,
+            narrative=self._read_narrative(referral),
         )
         return [self._decide_child(context, child) for child in referral.children]
+
+    def _read_narrative(self, referral: Referral) -> NarrativeScan:
+        # Never stall a referral on its free text: a failing scan reads nothing, and the
+        # children are still decided on every structured field (ids only in the log).
+        try:
+            return self.rules.read_narrative(referral.narrative)
+        except Exception as exc:
+            log.error(
+                "narrative scan failed (%s) for %s referral %s; decided on the fields alone",
+                type(exc).__name__,
+                referral.agency,
+                referral.source_id,
+            )
+            return NO_CONCERNS
 
     # ------------------------------------------------------------------ one child
 
@@ -143,7 +160,9 @@ class Router:
         referral = context.referral
         profile = child_profile(child)
         checks = check_child(child, profile, self.lookup, referral.received_at, self.policy)
-        level, route, fired, flags, facts = self._evaluate(referral, child, checks)
+        level, route, fired, flags, facts = self._evaluate(
+            referral, child, checks, context.narrative
+        )
         match, score = best_match(checks.values())
         version = self.rules.version
         return Decision(
@@ -176,11 +195,15 @@ class Router:
         )
 
     def _evaluate(
-        self, referral: Referral, child: Child, checks: Mapping[str, CheckResult]
+        self,
+        referral: Referral,
+        child: Child,
+        checks: Mapping[str, CheckResult],
+        narrative: NarrativeScan,
     ) -> tuple[int, Route, tuple[FiredRule, ...], tuple[str, ...], dict[str, Any]]:
         facts: dict[str, Any] = {}
         try:
-            facts = child_facts(referral, child, checks)
+            facts = child_facts(referral, child, checks, narrative)
             outcome = self.rules.evaluate(facts)
             return outcome.level, outcome.route, outcome.fired, outcome.flags, outcome.facts
         except Exception as exc:  # never stall a child on a broken rule: fail upward, flagged
@@ -207,7 +230,15 @@ class Router:
 class _ReferralContext:
     """What every child of one referral shares, computed once (digest, household, deadlines)."""
 
-    __slots__ = ("_deadlines", "decided_at", "digest", "household", "referral", "unknown_codes")
+    __slots__ = (
+        "_deadlines",
+        "decided_at",
+        "digest",
+        "household",
+        "narrative",
+        "referral",
+        "unknown_codes",
+    )
 
     def __init__(
         self,
@@ -216,8 +247,10 @@ class _ReferralContext:
         digest: str,
         household: str,
         unknown_codes: bool,
+        narrative: NarrativeScan,
     ) -> None:
         self.referral = referral
+        self.narrative = narrative
         self.decided_at = decided_at
         self.digest = digest
         self.household = household

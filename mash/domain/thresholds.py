@@ -54,6 +54,9 @@ from mash.domain.conditions import (
 )
 from mash.domain.decision import FiredRule, Route
 from mash.domain.facts import CHECK_PREFIXES, FACTS, default_facts
+from mash.domain.narrative import NO_CONCERNS, NarrativePolicy, NarrativeScan
+from mash.domain.narrative import policy_from_mapping as narrative_from_mapping
+from mash.domain.narrative import scan as scan_narrative
 from mash.domain.screening import ScreeningPolicy, policy_from_mapping, screen
 from mash.errors import RuleError
 
@@ -67,7 +70,16 @@ _PROTECTED_STATUSES: Final = frozenset({"CP_PLAN", "LOOKED_AFTER"})
 _PROTECTED_CPIS: Final = frozenset({"CP_PLAN", "LOOKED_AFTER", "UNBORN_CP_PLAN"})
 _RULE_KEYS: Final = frozenset({"id", "level", "reason", "when", "guidance"})
 _TOP_KEYS: Final = frozenset(
-    {"name", "description", "levels", "default_level", "screening", "step_down", "rules"}
+    {
+        "name",
+        "description",
+        "levels",
+        "default_level",
+        "screening",
+        "step_down",
+        "rules",
+        "narrative",
+    }
 )
 _AVAILABLE: Final = {kind: f"{prefix}_available" for kind, prefix in CHECK_PREFIXES.items()}
 _RULE_ID: Final = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -236,6 +248,7 @@ class RuleSet:
         "description",
         "levels",
         "name",
+        "narrative",
         "rules",
         "screening",
         "step_down",
@@ -251,10 +264,12 @@ class RuleSet:
         default_level: int,
         screening: ScreeningPolicy,
         step_down: Mapping[str, int] | None = None,
+        narrative: NarrativePolicy | None = None,
         name: str = "",
         description: str = "",
     ) -> None:
         self.version = version
+        self.narrative = narrative
         self.step_down: dict[str, int] = dict(step_down or {})
         self.name = name
         self.description = description
@@ -288,6 +303,14 @@ class RuleSet:
         return rule_set
 
     # ---------------------------------------------------------------- evaluating
+
+    def read_narrative(self, text: str | None) -> NarrativeScan:
+        """The concern categories of a referral's free text under this rule set's lexicon
+        (once per referral: every child of it shares the result). Without a ``narrative``
+        section nothing is read."""
+        if self.narrative is None:
+            return NO_CONCERNS
+        return scan_narrative(text, self.narrative)
 
     def route_for(self, level: int) -> Route:
         """The route (queue) of a level, from the rules file's mapping."""
@@ -432,6 +455,8 @@ def inspect_rule_set(data: Any, version: str) -> tuple[RuleSet | None, list[Prob
     problems += rule_problems
     step_down, step_problems = _step_down(data.get("step_down"), levels)
     problems += step_problems
+    narrative, narrative_problems = _narrative(data.get("narrative"))
+    problems += narrative_problems
     problems += _reachability(rules, levels, default_level)
     if any(problem.severity == "error" for problem in problems) or screening is None:
         return None, problems
@@ -442,6 +467,7 @@ def inspect_rule_set(data: Any, version: str) -> tuple[RuleSet | None, list[Prob
         default_level=cast(int, default_level),
         screening=screening,
         step_down=step_down,
+        narrative=narrative,
         name=str(data.get("name", "")),
         description=str(data.get("description", "")),
     )
@@ -504,6 +530,17 @@ def _step_down(raw: Any, levels: Mapping[int, Route]) -> tuple[dict[str, int], l
         else:
             found[request] = level
     return found, problems
+
+
+def _narrative(raw: Any) -> tuple[NarrativePolicy | None, list[Problem]]:
+    """``narrative``: the lexicon of raise-only concern flags. Optional: without it the
+    narrative raises nothing."""
+    if raw is None:
+        return None, []
+    try:
+        return narrative_from_mapping(raw), []
+    except RuleError as exc:
+        return None, [Problem("narrative", str(exc))]
 
 
 def _screening(raw: Any) -> tuple[ScreeningPolicy | None, list[Problem]]:

@@ -22,6 +22,7 @@ from mash.domain.decision import (
     household_id,
     make_decision_id,
 )
+from mash.domain.narrative import NO_CONCERNS, NarrativeScan
 from mash.domain.records import RECORD_KINDS, PersonRecord, RecordIndex, RecordKind
 from mash.domain.referral import Child, Referral
 from mash.domain.routing import ENGINE_ERROR_RULE, Router
@@ -61,6 +62,9 @@ class FakeRules:
         flags = ("CHECKS_INCOMPLETE",) if facts["checks_unavailable"] else ()
         route: Route = "s47" if level == 4 else "caf"
         return FakeOutcome(level, route, fired, flags, dict(facts))
+
+    def read_narrative(self, text: str | None) -> NarrativeScan:
+        return NO_CONCERNS
 
 
 def all_loaded(*records: dict[str, Any], kind: RecordKind = "social-care") -> RecordIndex:
@@ -165,6 +169,27 @@ def test_a_failing_rule_engine_is_logged_with_ids_only(caplog: pytest.LogCapture
     assert "RuleError" in record.getMessage() and "PPN-1" in record.getMessage()
     assert "child 1" in record.getMessage()
     assert "Noah" not in record.getMessage() and "Harper" not in record.getMessage()
+
+
+@dataclass
+class UnreadableNarrative(FakeRules):
+    def read_narrative(self, text: str | None) -> NarrativeScan:
+        raise ValueError(f"cannot read {text}")
+
+
+def test_a_failing_narrative_scan_decides_on_the_fields_and_logs_ids_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="mash.domain.routing")
+    referral = replace(a_referral(), narrative="Noah Harper was hurt")
+
+    decisions = router(UnreadableNarrative()).decide(referral)
+
+    assert [d.child_index for d in decisions] == [0, 1]
+    assert all(d.facts["narrative_concerns"] == [] for d in decisions)
+    (record,) = caplog.records
+    assert "ValueError" in record.getMessage() and "PPN-1" in record.getMessage()
+    assert "Noah" not in record.getMessage() and "hurt" not in record.getMessage()
 
 
 class BrokenStore:

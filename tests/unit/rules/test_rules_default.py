@@ -335,8 +335,15 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     ),
     "l3.child-alone": ([{"found_alone": True}, told("left_alone")], [told("weapon")]),
     "l3.narrative-concern": (
-        [told("suicide"), told("delusion"), told("strangulation")],
-        [told("left_alone"), told()],
+        [{**told("delusion"), "narrative_level": 3}, {**told("injury"), "narrative_level": 3}],
+        [{**told("suicide"), "narrative_level": 4}, told()],
+    ),
+    "l4.narrative-concern": (
+        [
+            {**told("suicide"), "narrative_level": 4},
+            {**told("child_in_delusion"), "narrative_level": 4},
+        ],
+        [{**told("delusion"), "narrative_level": 3}],
     ),
     "l3.toxic-trio": (
         [{**DA, **codes("3C", "2B")}, codes("1C", "4B")],
