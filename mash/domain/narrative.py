@@ -10,8 +10,9 @@ names each one it finds with the level the category suggests. The rules add
 (:func:`raise_level`); nothing here can lower one. The decision log gets the category and the
 policy's cue, never the text: a :class:`NarrativeScan` holds no character of the narrative.
 
-What counts is policy, so the lexicon is data (``mash/rules/narrative.yaml``, loaded by
-:func:`policy_from_mapping`), each category citing the published guidance it follows.
+What counts is policy, so the lexicon is data (the ``narrative`` section of the versioned rules
+file, ``mash/rules/default.yaml``, loaded by :func:`policy_from_mapping`), each category citing
+the published guidance it follows.
 
 How a narrative is read
 -----------------------
@@ -618,7 +619,7 @@ def _compile(
 
 
 def policy_from_mapping(data: Mapping[str, Any]) -> NarrativePolicy:
-    """The policy from the narrative lexicon (``mash/rules/narrative.yaml``), compiled once.
+    """The policy from the narrative lexicon (the rules file's ``narrative`` section), compiled.
 
     Raises :class:`~mash.errors.RuleError` naming the key, item or phrase that is wrong.
     """
