@@ -66,7 +66,7 @@ def test_publish_sends_the_good_lines_rejects_the_bad_and_exits_2(
     )
     rejects = [json.loads(x) for x in Path(f"{path}.rejects.jsonl").read_text().splitlines()]
     assert [(r["line"], r["id"]) for r in rejects] == [(3, "PPN-IT-BAD"), (4, None)]
-    assert rejects[0]["reason"] == "police v2: dash_risk: not a symbol of DashRisk"
+    assert rejects[0]["reason"] == "police v3: dash_risk: not a symbol of DashRisk"
 
     messages = _read(kafka_bootstrap, topics.referrals("police"))
     assert sorted(m.key for m in messages if m.key) == [f"PPN-IT-{n}".encode() for n in range(1, 6)]
