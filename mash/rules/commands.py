@@ -87,6 +87,37 @@ def check(
         raise typer.Exit(1)
 
 
+@rules_app.command("coverage")
+def coverage(
+    matrix: Path | None = typer.Option(
+        None, "--matrix", help="Directory of matrix files (default: docs/coverage)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the Markdown here instead of printing it."
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="With --out: exit 1 if the file is not what would be written."
+    ),
+) -> None:
+    """Render the coverage matrix of published guidance as Markdown.
+
+    Every indicator of every document in docs/coverage, with the rules that cover it or why
+    nothing can. Exit 0 done; 1 with --check when --out differs; 2 bad input.
+    """
+    from mash.rules.coverage import MATRIX_DIR, read_matrix, render
+    from mash.rules.loader import load_rules
+
+    text = render(read_matrix(matrix or MATRIX_DIR), load_rules())
+    if out is None:
+        typer.echo(text, nl=False)
+    elif check:
+        if not out.exists() or out.read_text(encoding="utf-8") != text:
+            _err.print(f"{out} is out of date: run mash rules coverage --out {out}")
+            raise typer.Exit(1)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
 def _print_corpus(report: CorpusReport, show_all: bool) -> None:
     from mash.rules.corpus import OFF_GUIDANCE, VERDICTS, lines
 

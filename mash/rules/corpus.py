@@ -86,6 +86,10 @@ class CaseResult:
     route: str | None
     rules: tuple[str, ...]
     verdict: Verdict
+    nothing_found: bool = False
+    """No agency's records matched the child (every check NOT_FOUND, or UNAVAILABLE as for
+    an unborn baby, which can only raise a route to assessment): what the referral says
+    carried the route."""
 
 
 @dataclass
@@ -183,14 +187,16 @@ def read_expected(path: Path) -> list[Expected]:
 # --------------------------------------------------------------------------- routing
 
 
-def _route_set(
-    directory: Path, rules: RuleSet, received_at: datetime
-) -> tuple[dict[Key, tuple[str, tuple[str, ...]]], list[str]]:
-    """Every child of one case set: its route and fired rule ids; and the rejected lines."""
+Decided = dict[Key, tuple[str, tuple[str, ...], bool]]
+
+
+def _route_set(directory: Path, rules: RuleSet, received_at: datetime) -> tuple[Decided, list[str]]:
+    """Every child of one case set: its route, fired rule ids and whether every check found
+    nobody; and the rejected lines."""
     # strict: a bad records line in a corpus is the corpus's error, not an unavailable agency
     index, _ = load_records_dir(directory / "records")
     router = Router(rules, index)
-    decided: dict[Key, tuple[str, tuple[str, ...]]] = {}
+    decided: Decided = {}
     rejected: list[str] = []
     for agency in AGENCIES:
         path = directory / f"{agency}.jsonl"
@@ -207,7 +213,8 @@ def _route_set(
                 continue
             for decision in router.decide(referral, received_at):
                 key = (agency, decision.source_id, decision.child_index)
-                decided[key] = (decision.route, tuple(rule.id for rule in decision.rules))
+                quiet = "FOUND" not in decision.checks.values()
+                decided[key] = (decision.route, tuple(rule.id for rule in decision.rules), quiet)
     return decided, rejected
 
 
@@ -220,8 +227,8 @@ def check_corpus(corpus: Path, rules: RuleSet, received_at: datetime = RECEIVED_
         report.rejected += [f"{name}/{line}" for line in rejected]
         expected = read_expected(directory / "expected.jsonl")
         for row in expected:
-            route, fired = decided.get(row.key, (None, ()))
-            report.results.append(CaseResult(name, row, route, fired, row.verdict(route)))
+            route, fired, quiet = decided.get(row.key, (None, (), False))
+            report.results.append(CaseResult(name, row, route, fired, row.verdict(route), quiet))
         known = {row.key for row in expected}
         report.unexpected += [
             f"{name}/{agency} {source} child {child}"
