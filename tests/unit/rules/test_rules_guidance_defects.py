@@ -214,3 +214,33 @@ def test_no_assessment_or_s47_rule_cites_a_top_level_shared_scale_as_level_3() -
         and any(f"{name} level 3" in rule.guidance for name in ("Hampshire", "Kent"))
     ]
     assert wrong == []
+
+
+# --------------------------------------------------------------------------- the narrative
+
+
+def test_strangulation_only_in_a_health_referrals_narrative_is_weighed() -> None:
+    record = health(
+        dob="2023-04-01",
+        setting="HEALTH_VISITOR",
+        concernCodes=["3B"],
+        clinicalNarrative="Mother says her partner put his hands round her neck last night.",
+    )
+    [decision] = decide("health", record)
+    assert decision.facts["strangulation"] is True
+    assert "NARRATIVE_CONCERN:strangulation" in decision.flags
+    assert decision.route == "s47"
+
+
+def test_a_negated_narrative_raises_nothing() -> None:
+    record = health(dob="2016-04-01", clinicalNarrative="No injuries seen and no concerns raised.")
+    [decision] = decide("health", record)
+    assert decision.facts["narrative_concerns"] == []
+    assert decision.route == "universal"
+
+
+def test_the_narrative_never_lowers_what_the_fields_say() -> None:
+    injury = {"present": True, "kind": "BRUISE", "explanationConsistent": True}
+    calm = health(dob="2026-08-01", injury=injury, clinicalNarrative="No concerns at all.")
+    [decision] = decide("health", calm)
+    assert decision.route == "s47"
