@@ -78,6 +78,7 @@ _V2_FIELDS: Final = (
     "da_strangulation",
     "da_threats_to_kill",
     "da_weapon",
+    "da_marac_referral",
 )
 
 
@@ -163,6 +164,7 @@ def to_referral(record: Mapping[str, Any], received_at: datetime) -> Referral:
         non_fatal_strangulation=read.maybe(record, "da_strangulation") is True,
         threats_to_kill=read.maybe(record, "da_threats_to_kill"),
         weapon_used=read.maybe(record, "da_weapon") is True,
+        marac_referral=read.maybe(record, "da_marac_referral") is True,
         health_indicators=frozenset({"PREGNANT"})
         if read.maybe(record, "pregnant")
         else frozenset(),

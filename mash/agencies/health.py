@@ -75,6 +75,7 @@ _V2_FIELDS: Final = (
     "daStrangulation",
     "daThreatsToKill",
     "daWeapon",
+    "daMaracReferral",
 )
 
 
@@ -153,6 +154,7 @@ def to_referral(record: Mapping[str, Any], received_at: datetime) -> Referral:
         non_fatal_strangulation=read.maybe(record, "daStrangulation") is True,
         threats_to_kill=read.maybe(record, "daThreatsToKill"),
         weapon_used=read.maybe(record, "daWeapon") is True,
+        marac_referral=read.maybe(record, "daMaracReferral") is True,
         sibling_on_plan=read.maybe(record, "siblingOnPlan"),
         sibling_removed=read.maybe(record, "siblingRemoved"),
     )

@@ -93,8 +93,12 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [codes("18C"), codes("17A"), told("weapon")],
     ),
     "l4.disclosure-of-abuse": (
-        [{"disclosure": True, **codes("18B")}, {"disclosure": True, **codes("19C")}],
-        [{"disclosure": True, **codes("7A")}, codes("18B")],
+        [
+            {"disclosure": True, **codes("18B")},
+            {"disclosure": True, **codes("19C")},
+            {"disclosure": True, **codes("17A")},
+        ],
+        [{"disclosure": True, **codes("7A")}, codes("18B"), {"disclosure": True, **codes("16A")}],
     ),
     "l4.physical-abuse-injury": (
         [{**codes("18B"), **injury()}],
@@ -243,7 +247,7 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
             {**DA, "threats_to_kill": True, "presence_known": False},
             {**DA, "strangulation": True, "disability": True},
         ],
-        [{**DA, "strangulation": True}, {**age(36), "strangulation": True}],
+        [{**DA, "weapon": True}, {**age(36), "strangulation": True}],
     ),
     "l4.da-threats-to-children": (
         [{**DA, "threats_to_children": True}],
