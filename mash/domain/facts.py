@@ -546,14 +546,28 @@ def _injury_facts(child: Child, incident: bool) -> dict[str, Any]:
     }
 
 
-def _narrative_facts(narrative: NarrativeScan, domestic_abuse: bool) -> dict[str, Any]:
-    """The categories read in the narrative, and the highest level they suggest. In a
-    domestic abuse referral the DASH markers read there (:data:`NARRATIVE_DOMESTIC_ABUSE`)
-    become the markers themselves, which the screening and the domestic abuse rules weigh with
-    the child's age and presence; so they do not also set ``narrative_level`` there."""
-    absorbed = NARRATIVE_DOMESTIC_ABUSE if domestic_abuse else frozenset()
-    level = max((c.level_hint for c in narrative.concerns if c.category not in absorbed), default=0)
-    return {"narrative_concerns": sorted(narrative.categories), "narrative_level": level}
+NARRATIVE_INJURY: Final = frozenset({"injury", "head_injury"})
+
+
+def narrative_level(narrative: NarrativeScan, facts: Mapping[str, Any]) -> int:
+    """The highest level the narrative's categories suggest, leaving out those that describe
+    something the facts already weigh, so that one thing is not counted twice at two levels:
+
+    * in a domestic abuse referral, the DASH markers read there (:data:`NARRATIVE_DOMESTIC_ABUSE`)
+      are the markers themselves, which the screening and the domestic abuse rules weigh with
+      the child's age and presence;
+    * an injury read there is the injury (the one the form records, or, when it records none,
+      the injury the narrative adds: :func:`_narrative_injury`), which the injury rules weigh
+      with the explanation, the site and the child's age and mobility;
+    * sexual words beside a graded sexual behaviour describe that behaviour, which the referrer
+      placed on Hackett's continuum.
+    """
+    absorbed = set(NARRATIVE_INJURY)
+    if facts["domestic_abuse"]:
+        absorbed |= NARRATIVE_DOMESTIC_ABUSE
+    if facts["sexual_behaviour"] != "NOT_ASSESSED":
+        absorbed.add("sexual_harm")
+    return max((c.level_hint for c in narrative.concerns if c.category not in absorbed), default=0)
 
 
 def _narrative_injury(categories: list[str]) -> dict[str, Any]:
@@ -612,7 +626,7 @@ def _referral_facts(referral: Referral, narrative: NarrativeScan) -> dict[str, A
         "child_not_seen": referral.child_not_seen is True,
         "sibling_on_plan": referral.sibling_on_plan is True,
         "sibling_removed": referral.sibling_removed is True,
-        **_narrative_facts(narrative, domestic_abuse),
+        "narrative_concerns": sorted(narrative.categories),
     }
 
 
@@ -779,6 +793,7 @@ def child_facts(
     )
     if not facts["injury_present"]:
         facts.update(_narrative_injury(facts["narrative_concerns"]))
+    facts["narrative_level"] = narrative_level(narrative, facts)
     facts.update(records_facts(checks, on))
     officer = referral.previous_incidents_12m or 0
     facts["repeat_incidents_12m"] = max(officer, facts["police_domestic_incidents_12m"])

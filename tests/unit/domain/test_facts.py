@@ -347,3 +347,58 @@ def _rules() -> Any:
     if not _RULES:
         _RULES.append(load_rules())
     return _RULES[0]
+
+
+# --------------------------------------------------------------------------- the narrative
+
+RULES = load_rules()
+
+
+def read(referral: Referral) -> dict[str, Any]:
+    """Facts with the narrative read under the shipped lexicon, as the router does."""
+    scan = RULES.read_narrative(referral.narrative)
+    return child_facts(referral, referral.children[0], not_found(), scan)
+
+
+def test_a_dash_marker_in_a_domestic_abuse_narrative_is_the_marker_not_a_level() -> None:
+    facts = read(
+        a_referral(
+            incident_type="DOMESTIC_ABUSE",
+            narrative="He put his hands round her neck until she could not breathe.",
+        )
+    )
+    assert facts["strangulation"] is True
+    assert "strangulation" in facts["narrative_concerns"]
+    assert facts["narrative_level"] == 0  # weighed by the DA rules with the child's age
+
+
+def test_outside_domestic_abuse_the_same_words_set_the_narrative_level() -> None:
+    facts = read(
+        a_referral(
+            agency="health",
+            narrative="He put his hands round her neck until she could not breathe.",
+        )
+    )
+    assert facts["strangulation"] is False
+    assert facts["narrative_level"] == 4
+
+
+def test_an_injury_the_form_records_is_not_counted_again_from_the_narrative() -> None:
+    child = a_child(injured=True, injury_kind="FRACTURE", injury_explanation_consistent=True)
+    facts = read(a_referral(child, agency="health", narrative="Forearm fracture after a fall."))
+    assert "injury" in facts["narrative_concerns"]
+    assert facts["narrative_level"] == 0 and facts["injury_kind"] == "FRACTURE"
+
+
+def test_an_injury_only_the_narrative_describes_is_an_unexplained_injury() -> None:
+    facts = read(a_referral(agency="health", narrative="Nurse saw a bruise on her cheek."))
+    assert facts["injury_present"] is True and facts["injury_explanation_consistent"] is False
+
+
+def test_sexual_words_beside_a_graded_behaviour_describe_that_behaviour() -> None:
+    child = a_child(sexual_behaviour="NORMAL")
+    text = "Asked whether touching her own genitals at bath time is normal."
+    graded = read(a_referral(child, agency="health", narrative=text))
+    ungraded = read(a_referral(agency="health", narrative=text))
+    assert ungraded["narrative_level"] == 4 and graded["narrative_level"] == 0
+    assert graded["narrative_concerns"] == ungraded["narrative_concerns"] == ["sexual_harm"]
