@@ -62,8 +62,9 @@ def jcs(value: Any) -> bytes:
     """Format 2: the RFC 8785 bytes of a JSON value; NotCanonical names what it cannot hold."""
     try:
         return rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError:
-        # The package's message may quote the value; ours names the field instead.
+    except (rfc8785.CanonicalizationError, UnicodeError):  # a lone surrogate in a key: the
+        # latter, raised while keys are sorted. The package's messages may quote the value;
+        # ours names the field instead.
         path, why = _first_unrepresentable(value, "") or ("", "cannot be written in RFC 8785")
         raise NotCanonical(path, why) from None
 
