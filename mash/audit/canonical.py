@@ -14,10 +14,11 @@ Every entry and checkpoint says which spelling its hashes use (its *format*):
   replaced. It is kept, unchanged, so those entries keep verifying; nothing new is written in it.
 
 What format 2 cannot hold, and the log therefore refuses (format 1 never held it either, or
-held it only in Python's spelling): NaN and infinities, integers beyond +-(2^53 - 1) (JSON
-numbers are doubles: a larger integer would not survive another language's parser), text
-with a lone surrogate (not Unicode), and object keys that are not text. Decisions carry
-integers, text, booleans and a few fractions (a match score), all well inside these limits.
+held it only in Python's spelling): NaN and infinities, numbers beyond +-(2^53 - 1) (JSON
+numbers are doubles: a larger integer would not survive another language's parser, and JCS
+writes a larger double as digits that parse back as such an integer), text with a lone
+surrogate (not Unicode), and object keys that are not text. Decisions carry integers, text,
+booleans and a few fractions (a match score), all well inside these limits.
 docs/audit-format.md says how to recompute both formats by hand.
 """
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import rfc8785
 
@@ -35,6 +36,7 @@ FORMAT_2: Final = 2
 CURRENT_FORMAT: Final = FORMAT_2
 FORMATS: Final = (FORMAT_1, FORMAT_2)
 MAX_SAFE_INTEGER: Final = 2**53 - 1
+_SCALARS: Final = frozenset({str, int, bool, type(None)})
 
 
 class NotCanonical(ValueError):
@@ -61,12 +63,48 @@ def legacy_text(value: Any, default: Callable[[Any], Any] | None = None) -> str:
 def jcs(value: Any) -> bytes:
     """Format 2: the RFC 8785 bytes of a JSON value; NotCanonical names what it cannot hold."""
     try:
-        return rfc8785.dumps(value)
+        canonical = rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, UnicodeError):  # a lone surrogate in a key: the
         # latter, raised while keys are sorted. The package's messages may quote the value;
         # ours names the field instead.
-        path, why = _first_unrepresentable(value, "") or ("", "cannot be written in RFC 8785")
-        raise NotCanonical(path, why) from None
+        _refuse(value)
+    if _has_huge_float(value):
+        _refuse(value)
+    return canonical
+
+
+def _refuse(value: Any) -> NoReturn:
+    path, why = _first_unrepresentable(value, "") or ("", "cannot be written in RFC 8785")
+    raise NotCanonical(path, why) from None
+
+
+def _has_huge_float(value: Any) -> bool:
+    """True when a float beyond +-(2^53 - 1) is in ``value``.
+
+    RFC 8785 writes a double from 2^53 up to 10^21 as plain digits ("295147905179352830000"),
+    which a parser (Python's, Java's) reads back as an integer beyond 2^53, which JCS refuses:
+    the entry could not be re-verified from its own text. So such floats are refused like
+    such integers. A walk over containers only, in the order of the C-speed type checks.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is float:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return True
+        elif kind not in _SCALARS:
+            if isinstance(item, Mapping):
+                stack.extend(item.values())
+            elif isinstance(item, list | tuple):
+                stack.extend(item)
+            elif isinstance(item, float) and not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return True
+    return False
 
 
 def canonical_json(value: Any, fmt: int = CURRENT_FORMAT) -> bytes:
@@ -86,12 +124,12 @@ def _first_unrepresentable(value: Any, path: str) -> tuple[str, str] | None:
     """Where in ``value`` (a dotted path of keys and [indexes]) JCS fails, and why."""
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            return path, "is an integer beyond +-(2^53 - 1), which JSON cannot carry exactly"
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, "is NaN or infinite"
+    if isinstance(value, int | float) and abs(value) > MAX_SAFE_INTEGER:
+        return path, "is a number beyond +-(2^53 - 1), which JSON cannot carry exactly"
+    if isinstance(value, int | float):
         return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else (path, "is NaN or infinite")
     if isinstance(value, str):
         return None if _is_unicode(value) else (path, "is text with a lone surrogate")
     if isinstance(value, list | tuple):
