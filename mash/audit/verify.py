@@ -140,7 +140,7 @@ def _parse_body(
         return decision, None, []
     try:
         canonical = canonical_json(decision, fmt)
-    except ValueError:  # NaN, a lone surrogate, an integer JCS cannot hold
+    except ValueError:  # NaN, a lone surrogate, a number beyond 2^53 (NotCanonical)
         return decision, None, [f"the sealed decision has no format-{fmt} spelling (edited)"]
     if canonical.decode("utf-8") != body:
         return decision, canonical, ["the sealed decision is not in canonical form (edited)"]
