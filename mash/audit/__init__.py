@@ -10,7 +10,8 @@ Public API (imported lazily, so ``mash --help`` does not pay for SQLAlchemy)::
     log.find(QueryFilter(...)), log.get(id), log.overrides_of(id), log.record_access(...)
     verify_log(log, checkpoint=None) -> VerifyReport
 
-Layout: ``entries`` (what may be logged), ``chain`` (canonical bytes and hashes), ``merkle``
+Layout: ``entries`` (what may be logged), ``canonical`` (the hashed JSON: RFC 8785 for format
+2, Python's for format-1 entries), ``chain`` (leaves and hashes), ``merkle``
 (RFC 6962 proofs), ``checkpoint`` (signed tree heads), ``verify`` and ``explain`` are pure;
 ``models``/``migrations``/``store`` are the database adapter, ``sink`` the Kafka adapter,
 ``queries`` the access-logged reads, ``commands`` the CLI.

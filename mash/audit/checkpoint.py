@@ -6,6 +6,10 @@ still fit together. A checkpoint (tree size, Merkle root, chain head, time) sign
 the database never sees, and kept by auditors outside it, pins the log as it was: later,
 ``verify`` proves with an RFC 6962 consistency proof that today's log still starts with the
 signed tree, and so detects any rewrite, truncation or rollback behind a checkpoint.
+
+A checkpoint says its format, which fixes the bytes signed: format 2 (every checkpoint signed
+now) is a domain label and the RFC 8785 bytes of every field but the signature; format 1
+(checkpoints signed before) used Python's canonical JSON and its own label. Both verify.
 """
 
 from __future__ import annotations
@@ -27,11 +31,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from mash.audit.canonical import canonical_json
+from mash.audit.canonical import FORMAT_1, FORMAT_2, canonical_json
 from mash.errors import UsageError
 
-FORMAT = "mash-decision-log-checkpoint/1"
-_DOMAIN = b"mash decision log checkpoint v1\n"
+FORMAT_V1 = "mash-decision-log-checkpoint/1"
+FORMAT_V2 = "mash-decision-log-checkpoint/2"
+FORMAT = FORMAT_V2
+# Per checkpoint format: the label signed before the body, and the body's canonical JSON.
+_SIGNED_AS: dict[str, tuple[bytes, int]] = {
+    FORMAT_V1: (b"mash decision log checkpoint v1\n", FORMAT_1),
+    FORMAT_V2: (b"mash decision log checkpoint v2\n", FORMAT_2),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,17 +58,18 @@ class TreeHead:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """A tree head with the signer's public key and Ed25519 signature."""
+    """A tree head with the signer's public key, Ed25519 signature and format."""
 
     head: TreeHead
     key_id: str
     public_key: str
     signature: str
+    format: str = FORMAT
 
     def to_json(self) -> str:
         return json.dumps(
             {
-                "format": FORMAT,
+                "format": self.format,
                 **asdict(self.head),
                 "key_id": self.key_id,
                 "public_key": self.public_key,
@@ -77,17 +88,22 @@ def key_id(key: Ed25519PublicKey) -> str:
     return hashlib.sha256(_raw_public(key)).hexdigest()[:16]
 
 
-def _message(head: TreeHead, key_fingerprint: str, public_key: str) -> bytes:
-    """The signed bytes: a domain label, then the canonical JSON of everything but the signature."""
-    body = {"format": FORMAT, **asdict(head), "key_id": key_fingerprint, "public_key": public_key}
-    return _DOMAIN + canonical_json(body)
+def signed_message(
+    head: TreeHead, key_fingerprint: str, public_key: str, fmt: str = FORMAT
+) -> bytes:
+    """The signed bytes: the format's domain label, then the canonical JSON (in that format)
+    of every field but the signature, the format itself included."""
+    label, json_format = _SIGNED_AS[fmt]
+    body = {"format": fmt, **asdict(head), "key_id": key_fingerprint, "public_key": public_key}
+    return label + canonical_json(body, json_format)
 
 
 def sign(head: TreeHead, private_key: Ed25519PrivateKey) -> Checkpoint:
+    """A checkpoint of ``head`` in the current format."""
     public = private_key.public_key()
     encoded = base64.b64encode(_raw_public(public)).decode()
     fingerprint = key_id(public)
-    signature = private_key.sign(_message(head, fingerprint, encoded))
+    signature = private_key.sign(signed_message(head, fingerprint, encoded))
     return Checkpoint(head, fingerprint, encoded, base64.b64encode(signature).decode())
 
 
@@ -109,7 +125,11 @@ def signature_problem(
         return f"checkpoint was signed by key {key_id(public)}, not trusted key {key_id(trusted)}"
     if key_id(public) != checkpoint.key_id:
         return "checkpoint's key id does not match its public key"
-    message = _message(checkpoint.head, checkpoint.key_id, checkpoint.public_key)
+    if checkpoint.format not in _SIGNED_AS:
+        return f"checkpoint format {checkpoint.format!r} is not one this version knows"
+    message = signed_message(
+        checkpoint.head, checkpoint.key_id, checkpoint.public_key, checkpoint.format
+    )
     try:
         public.verify(signature, message)
     except InvalidSignature:
@@ -130,8 +150,9 @@ def parse_checkpoint(text: str) -> Checkpoint:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"checkpoint file is not JSON: {exc.msg}") from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise UsageError(f"not a decision-log checkpoint (expected format {FORMAT})")
+    if not isinstance(data, dict) or data.get("format") not in _SIGNED_AS:
+        expected = " or ".join(_SIGNED_AS)
+        raise UsageError(f"not a decision-log checkpoint (expected format {expected})")
     head = TreeHead(
         tree_size=_field(data, "tree_size", int),
         root_hash=_field(data, "root_hash", str),
@@ -145,6 +166,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
         _field(data, "key_id", str),
         _field(data, "public_key", str),
         _field(data, "signature", str),
+        str(data["format"]),
     )
 
 

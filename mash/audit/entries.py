@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from mash.audit.canonical import canonical_text
+from mash.audit.canonical import NotCanonical, canonical_json
 from mash.errors import InvalidDecision
 
 ROUTES: tuple[str, ...] = ("s47", "assessment", "caf", "universal")
@@ -94,10 +94,19 @@ def _strip_narratives(value: Any) -> Any:
     return value
 
 
+def _json_text(value: Any, default: Callable[[Any], Any] | None = None) -> str:
+    """``value`` as JSON text by the C encoder: checks it holds only JSON values (NaN refused).
+
+    Not the bytes that are hashed (those are ``canonical_json``'s): a quick way to convert
+    and check a value, and to look for narrative keys in one pass.
+    """
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=default)
+
+
 def jsonable(value: Any) -> Any:
     """A plain-JSON copy with narratives removed: times as ISO strings, tuples as lists."""
     try:
-        text = canonical_text(value, _json_default)
+        text = _json_text(value, _json_default)
     except (TypeError, ValueError) as exc:
         raise InvalidDecision(f"a value that is not JSON ({exc})") from None
     return _strip_narratives(json.loads(text))
@@ -180,26 +189,41 @@ class Prepared:
         return str(self.decision["decision_id"])
 
 
+def _sealed_bytes(decision: Mapping[str, Any]) -> bytes:
+    """The canonical bytes the log stores and hashes; what JCS cannot hold is refused by name."""
+    try:
+        return canonical_json(decision)
+    except NotCanonical as exc:
+        raise InvalidDecision(f"{exc.path} {exc.why}; the log cannot seal it") from None
+
+
 def _json_form(value: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
     """The decision as plain JSON (narratives removed) and its canonical bytes.
 
-    Why this shape: it runs on every decision the sink writes. The C encoder both checks
-    that a decision holds only JSON values and writes its canonical bytes in one pass; only
-    a decision with times or dates in it is round-tripped, and only one whose text mentions
-    a narrative-like key is walked in Python to strip it.
+    Why this shape: it runs on every decision the sink writes. The C encoder checks that a
+    decision holds only JSON values in one pass; only a decision with times or dates in it
+    is round-tripped, and only one whose text mentions a narrative-like key is walked in
+    Python to strip it. The canonical bytes are then written once, here, outside the log's
+    write lock. A decision that JSON holds but JCS does not take as it is (a key that is
+    not text, which JSON writes as text) is canonicalised in its JSON form.
     """
     try:
         try:
-            text, plain = canonical_text(value), True
+            text, plain = _json_text(value), True
         except TypeError:
-            text, plain = canonical_text(value, _json_default), False
+            text, plain = _json_text(value, _json_default), False
     except (TypeError, ValueError) as exc:
         raise InvalidDecision(f"a decision holds a value that is not JSON ({exc})") from None
     folded = text.lower()
     if "narrative" in folded or '"description"' in folded:
         copy = _strip_narratives(json.loads(text))
-        return copy, canonical_text(copy).encode("utf-8")
-    return (dict(value) if plain else json.loads(text)), text.encode("utf-8")
+        return copy, _sealed_bytes(copy)
+    decision = dict(value) if plain else json.loads(text)
+    try:
+        return decision, canonical_json(decision)
+    except NotCanonical:
+        decision = json.loads(text)
+        return decision, _sealed_bytes(decision)
 
 
 def prepare_entry(decision: Mapping[str, Any]) -> Prepared:
@@ -214,7 +238,7 @@ def prepare_entry(decision: Mapping[str, Any]) -> Prepared:
     kind = _check_kind(d, decision_id)
     if d.get("kind") != kind:
         d["kind"] = kind
-        body = canonical_text(d).encode("utf-8")
+        body = _sealed_bytes(d)
     _check_route(d, decision_id)
     _text(d, "decided_by", decision_id, required=True)
     parse_instant(d.get("decided_at"), "decided_at", decision_id)

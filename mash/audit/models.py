@@ -7,16 +7,35 @@ for queries, and a test checks that models and migrations agree.
 Why both columns and JSON: ``body`` is the decision exactly as sealed (the hash covers it);
 the columns are copies for searching (by child, referral, route, rule, date) and for people
 reading the tables with SQL tools. ``verify`` re-derives every column from ``body``.
+
+``format`` says how an entry's hash is computed (canonical.py): 2 for everything written
+now, 1 for entries written before formats existed. Its server default is 1 so that the
+migration which added it marks every existing entry as what it is, without an UPDATE.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Float, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 HASH_HEX = 64
+
+
+def _format_column() -> Column[int]:
+    return Column(SmallInteger, nullable=False, server_default=text("1"))
 
 
 class LogEntry(SQLModel, table=True):
@@ -51,6 +70,7 @@ class LogEntry(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(True), nullable=False))
     prev_hash: str = Field(sa_column=Column(String(HASH_HEX), nullable=False))
     entry_hash: str = Field(sa_column=Column(String(HASH_HEX), nullable=False))
+    format: int = Field(sa_column=_format_column())
 
 
 class SinkOffset(SQLModel, table=True):
@@ -75,6 +95,7 @@ class AccessEntry(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(DateTime(True), nullable=False))
     prev_hash: str = Field(sa_column=Column(String(HASH_HEX), nullable=False))
     entry_hash: str = Field(sa_column=Column(String(HASH_HEX), nullable=False))
+    format: int = Field(sa_column=_format_column())
 
 
 # Core tables, for fast bulk inserts and streaming selects.

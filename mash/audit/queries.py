@@ -147,8 +147,9 @@ def export(
 ) -> int:
     """Write matching entries as CSV or JSON Lines; returns how many were written.
 
-    JSON Lines carries each entry exactly as sealed (seq, created_at, prev_hash, entry_hash,
-    decision), so the export can be re-verified without the database.
+    JSON Lines carries each entry exactly as sealed (seq, created_at, format, prev_hash,
+    entry_hash, decision), so the export can be re-verified without the database, in any
+    language: docs/audit-format.md says how.
     """
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"export format must be one of {', '.join(EXPORT_FORMATS)}")

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from mash.audit.canonical import CURRENT_FORMAT, NotCanonical
 from mash.audit.chain import GENESIS, access_leaf, chain_hash, row_of, seal
 from mash.audit.entries import Prepared, format_instant, jsonable, prepare_entry, unique_by_id
 from mash.audit.models import ACCESS, DECISIONS, OFFSETS
@@ -333,7 +334,7 @@ class DecisionLog:
             last_seq, last_hash = _head(conn, ACCESS)
             now = datetime.now(UTC)
             seq = last_seq + 1
-            leaf = access_leaf(seq, format_instant(now), who, action, clean)
+            leaf = _access_leaf(seq, format_instant(now), who, action, clean)
             conn.execute(
                 insert(ACCESS),
                 {
@@ -344,6 +345,7 @@ class DecisionLog:
                     "at": now,
                     "prev_hash": last_hash.hex(),
                     "entry_hash": chain_hash(last_hash, leaf).hex(),
+                    "format": CURRENT_FORMAT,
                 },
             )
         return seq
@@ -385,10 +387,10 @@ class DecisionLog:
             yield json.loads(row.body)
 
     def find_entries(self, query: QueryFilter) -> Iterator[dict[str, Any]]:
-        """Like ``find`` but each with its place in the chain: seq, created_at, hashes."""
+        """Like ``find`` but each with its place in the chain: seq, created_at, format, hashes."""
         c = DECISIONS.c
         statement = (
-            select(c.seq, c.created_at, c.prev_hash, c.entry_hash, c.body)
+            select(c.seq, c.created_at, c.format, c.prev_hash, c.entry_hash, c.body)
             .where(and_(True, *_conditions(query)))
             .order_by(c.seq)
         )
@@ -396,6 +398,7 @@ class DecisionLog:
             yield {
                 "seq": int(row.seq),
                 "created_at": format_instant(_utc(row.created_at)),
+                "format": int(row.format),
                 "prev_hash": row.prev_hash,
                 "entry_hash": row.entry_hash,
                 "decision": json.loads(row.body),
@@ -437,6 +440,18 @@ class DecisionLog:
         statement = select(ACCESS).order_by(ACCESS.c.seq)
         for row in self._stream(statement):
             yield dict(row._mapping)
+
+
+def _access_leaf(seq: int, at: str, who: str, action: str, detail: Mapping[str, Any]) -> bytes:
+    """The leaf of a read to record; a read that cannot be written canonically is refused.
+
+    Such a read names something that is not text (a lone surrogate from a badly encoded
+    command line): it cannot match anything in the log either, so nothing is lost.
+    """
+    try:
+        return access_leaf(seq, at, who, action, detail)
+    except NotCanonical as exc:
+        raise UsageError(f"cannot record this {action}: its {exc.path} {exc.why}") from None
 
 
 def _utc(moment: datetime) -> datetime:

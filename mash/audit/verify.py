@@ -1,12 +1,13 @@
 """Recompute everything the log claims and say where it stops holding (pure: rows in, report out).
 
 What is checked, entry by entry in position order: positions run 1, 2, 3 ... without gaps;
-the stored decision is canonical JSON; every searchable column equals what the decision
-says; each entry chains to the one before; each entry's hash matches its content. Then the
-Merkle root over all entries is recomputed, the access log is checked the same way, and a
-checkpoint (if given) must carry a valid signature and be a prefix of today's log, proved by
-an RFC 6962 consistency proof: this is what catches a rewritten or truncated tail that still
-chains perfectly.
+the entry's format is one this version knows; the stored decision is canonical JSON in that
+format (RFC 8785 for format 2, Python's for format 1: canonical.py); every searchable column
+equals what the decision says; each entry chains to the one before; each entry's hash,
+recomputed by its own format, matches its content. Then the Merkle root over all entries
+is recomputed, the access log is checked the same way, and a checkpoint (if given) must
+carry a valid signature and be a prefix of today's log, proved by an RFC 6962 consistency
+proof: this is what catches a rewritten or truncated tail that still chains perfectly.
 
 After a broken entry the scan carries on from that entry's stored hash, so one edit is
 reported once (not as a cascade), and the first problem names its position and decision id.
@@ -23,8 +24,8 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from mash.audit import merkle
-from mash.audit.canonical import canonical_json
-from mash.audit.chain import GENESIS, access_leaf, chain_hash, entry_leaf
+from mash.audit.canonical import FORMAT_1, FORMATS, canonical_json
+from mash.audit.chain import GENESIS, access_leaf, chain_hash, decision_leaf, entry_leaf
 from mash.audit.checkpoint import Checkpoint, TreeHead, sign, signature_problem
 from mash.audit.entries import columns_of, format_instant
 from mash.errors import AuditError, MashError
@@ -105,17 +106,45 @@ def _hex(value: Any) -> bytes | None:
     return raw if raw is not None and len(raw) == merkle.HASH_SIZE else None
 
 
-def _parse_body(row: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+def _format_of(row: Mapping[str, Any]) -> tuple[int | None, list[str]]:
+    """The entry's own format, which picks how its hash is recomputed.
+
+    A row without the field predates formats (format 1); a number this version does not
+    know is reported, not guessed, and the entry's hash then cannot match.
+    """
+    fmt = row.get("format", FORMAT_1)
+    if isinstance(fmt, bool) or not isinstance(fmt, int):
+        return None, ["its format is not a number (edited)"]
+    if fmt not in FORMATS:
+        known = " and ".join(str(f) for f in FORMATS)
+        return None, [f"its format {fmt} is not one this version knows ({known}): edited?"]
+    return fmt, []
+
+
+def _parse_body(
+    row: Mapping[str, Any], fmt: int | None
+) -> tuple[dict[str, Any] | None, bytes | None, list[str]]:
+    """The sealed decision, its canonical bytes in the entry's format, and what is wrong.
+
+    The hash is recomputed from the decision as an auditor would from an export, so the
+    stored text must be exactly the canonical spelling of the decision it holds.
+    """
     body = row.get("body")
     try:
         decision = json.loads(body) if isinstance(body, str) else None
     except json.JSONDecodeError:
         decision = None
     if not isinstance(decision, dict):
-        return None, ["the sealed decision is not a JSON object (edited)"]
-    if canonical_json(decision).decode("utf-8") != body:
-        return decision, ["the sealed decision is not in canonical form (edited)"]
-    return decision, []
+        return None, None, ["the sealed decision is not a JSON object (edited)"]
+    if fmt is None:
+        return decision, None, []
+    try:
+        canonical = canonical_json(decision, fmt)
+    except ValueError:  # NaN, a lone surrogate, a number beyond 2^53 (NotCanonical)
+        return decision, None, [f"the sealed decision has no format-{fmt} spelling (edited)"]
+    if canonical.decode("utf-8") != body:
+        return decision, canonical, ["the sealed decision is not in canonical form (edited)"]
+    return decision, canonical, []
 
 
 def _column_problems(row: Mapping[str, Any], decision: Mapping[str, Any]) -> list[str]:
@@ -130,12 +159,25 @@ def _column_problems(row: Mapping[str, Any], decision: Mapping[str, Any]) -> lis
     ]
 
 
-def _leaf_of(row: Mapping[str, Any], decision: Mapping[str, Any] | None) -> bytes:
+def _leaf_of(
+    row: Mapping[str, Any],
+    fmt: int | None,
+    decision: Mapping[str, Any] | None,
+    canonical: bytes | None,
+) -> bytes:
+    """The entry's leaf as recomputed from its decision, by its own format.
+
+    When there is nothing to recompute from (unreadable body, unknown format), the raw body
+    stands in: its hash cannot match, and the Merkle tree still has a leaf at that position.
+    """
+    if fmt is None or decision is None or canonical is None:
+        return str(row.get("body")).encode("utf-8", "replace")
     created = row.get("created_at")
     created_text = format_instant(_utc(created)) if isinstance(created, datetime) else ""
-    if decision is None:
-        return str(row.get("body")).encode("utf-8")
-    return entry_leaf(int(row.get("seq") or 0), created_text, decision)
+    seq = int(row.get("seq") or 0)
+    if fmt == FORMAT_1:
+        return entry_leaf(seq, created_text, decision, FORMAT_1)
+    return decision_leaf(seq, created_text, canonical)
 
 
 def _chain_problems(row: Mapping[str, Any], leaf: bytes, previous: bytes, seq: int) -> list[str]:
@@ -160,7 +202,9 @@ def check_decisions(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
     for position, row in enumerate(rows, start=1):
         seq, expected = row.get("seq"), last_seq + 1
         last_seq = seq if isinstance(seq, int) else expected
-        decision, problems = _parse_body(row)
+        fmt, problems = _format_of(row)
+        decision, canonical, body_problems = _parse_body(row, fmt)
+        problems += body_problems
         decision_id = str(row.get("decision_id") or (decision or {}).get("decision_id") or "")
         if seq != expected:
             problems.insert(
@@ -170,7 +214,7 @@ def check_decisions(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
             )
         if decision is not None:
             problems += _column_problems(row, decision)
-        leaf = _leaf_of(row, decision)
+        leaf = _leaf_of(row, fmt, decision, canonical)
         problems += _chain_problems(row, leaf, previous, expected)
         for message in problems:
             scan.add(Problem("decision log", int(seq or 0), decision_id, message))
@@ -183,15 +227,21 @@ def check_decisions(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
 
 
 def _access_leaf(row: Mapping[str, Any]) -> tuple[bytes, list[str]]:
+    raw = str(row.get("detail")).encode("utf-8", "replace")
+    fmt, problems = _format_of(row)
     try:
         detail = json.loads(row.get("detail") or "")
     except json.JSONDecodeError:
-        return str(row.get("detail")).encode(), ["the recorded detail is not JSON (edited)"]
+        return raw, [*problems, "the recorded detail is not JSON (edited)"]
+    if fmt is None:
+        return raw, problems
     at = row.get("at")
     at_text = format_instant(_utc(at)) if isinstance(at, datetime) else ""
-    leaf = access_leaf(
-        int(row.get("seq") or 0), at_text, str(row.get("who")), str(row.get("action")), detail
-    )
+    who, action = str(row.get("who")), str(row.get("action"))
+    try:
+        leaf = access_leaf(int(row.get("seq") or 0), at_text, who, action, detail, fmt)
+    except ValueError:
+        return raw, [f"the recorded detail has no format-{fmt} spelling (edited)"]
     return leaf, []
 
 

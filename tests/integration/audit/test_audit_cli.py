@@ -74,7 +74,7 @@ def test_keygen_checkpoint_and_verify(filled: str, tmp_path: Path) -> None:
     )
     assert signed.returncode == 0, signed.stderr
     head = json.loads(checkpoint.read_text())
-    assert head["tree_size"] == 31 and head["format"] == "mash-decision-log-checkpoint/1"
+    assert head["tree_size"] == 31 and head["format"] == "mash-decision-log-checkpoint/2"
     verified = mash(
         tmp_path,
         "audit",

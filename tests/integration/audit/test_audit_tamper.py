@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from mash.audit.chain import canonical_json, chain_hash, entry_leaf
+from mash.audit.canonical import canonical_json
+from mash.audit.chain import chain_hash, entry_leaf
 from mash.audit.checkpoint import Checkpoint
 from mash.audit.entries import columns_of, format_instant
 from mash.audit.models import ACCESS, DECISIONS

@@ -19,13 +19,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mash.audit import merkle
+from mash.audit.canonical import FORMAT_1, FORMAT_2, canonical_json
 from mash.audit.chain import (
     GENESIS,
     access_leaf,
-    canonical_json,
     chain_hash,
+    decision_leaf,
     entry_leaf,
-    fast_entry_leaf,
     row_of,
     seal,
 )
@@ -66,18 +66,39 @@ def rows(make_decision: MakeDecision) -> list[dict[str, Any]]:
 
 
 def test_canonical_json_is_one_spelling() -> None:
-    assert canonical_json({"b": 1, "a": [1.5, "é"]}) == '{"a":[1.5,"é"],"b":1}'.encode()
-    with pytest.raises(ValueError):
-        canonical_json({"x": float("nan")})
+    value = {"b": 1, "a": [1.5, "é", 1.0]}
+    assert canonical_json(value) == '{"a":[1.5,"é",1],"b":1}'.encode()  # RFC 8785
+    assert canonical_json(value, FORMAT_1) == '{"a":[1.5,"é",1.0],"b":1}'.encode()
+    for fmt in (FORMAT_1, FORMAT_2):
+        with pytest.raises(ValueError):
+            canonical_json({"x": float("nan")}, fmt)
 
 
-def test_the_fast_leaf_is_the_canonical_leaf(make_decision: MakeDecision) -> None:
+def test_the_sealed_leaf_is_the_leaf_of_the_decision(make_decision: MakeDecision) -> None:
     for i in range(20):
         decision = prepare(make_decision(i))
         created = format_instant(NOW + timedelta(microseconds=i))
-        fast = fast_entry_leaf(i + 1, created, canonical_json(decision))
-        assert fast == entry_leaf(i + 1, created, decision)
-        assert json.loads(fast) == {"seq": i + 1, "created_at": created, "decision": decision}
+        body = canonical_json(decision)
+        sealed = decision_leaf(i + 1, created, body)
+        assert (
+            sealed
+            == entry_leaf(i + 1, created, decision)
+            == entry_leaf(i + 1, created, decision, FORMAT_2)
+        )
+        assert json.loads(sealed) == {
+            "seq": i + 1,
+            "created_at": created,
+            "decision_sha256": hashlib.sha256(body).hexdigest(),
+            "format": 2,
+        }
+        legacy = entry_leaf(i + 1, created, decision, FORMAT_1)
+        assert json.loads(legacy) == {"seq": i + 1, "created_at": created, "decision": decision}
+
+
+def test_new_entries_are_sealed_in_format_2(rows: list[dict[str, Any]]) -> None:
+    assert {r["format"] for r in rows} == {FORMAT_2}
+    for row in rows:
+        assert row["body"].encode() == canonical_json(json.loads(row["body"]))
 
 
 def test_sealed_entries_chain_from_genesis(rows: list[dict[str, Any]]) -> None:
@@ -135,6 +156,7 @@ COLUMNS = [
     "created_at",
     "prev_hash",
     "entry_hash",
+    "format",
 ]
 
 
@@ -303,6 +325,7 @@ def access_rows(count: int) -> list[dict[str, Any]]:
                 "detail": json.dumps(detail),
                 "prev_hash": previous.hex(),
                 "entry_hash": entry.hex(),
+                "format": FORMAT_2,
             }
         )
         previous = entry

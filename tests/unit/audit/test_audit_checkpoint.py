@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from mash.audit.canonical import jcs
 from mash.audit.checkpoint import (
+    FORMAT_V1,
+    FORMAT_V2,
     TreeHead,
     generate_key,
     key_id,
@@ -20,6 +24,7 @@ from mash.audit.checkpoint import (
     public_key_path,
     sign,
     signature_problem,
+    signed_message,
 )
 from mash.errors import UsageError
 
@@ -60,6 +65,17 @@ def test_a_key_others_can_read_is_refused(tmp_path: Path) -> None:
     path.chmod(0o644)
     with pytest.raises(UsageError, match="readable by others"):
         load_signing_key(path)
+
+
+def test_checkpoints_are_signed_in_format_2_over_rfc_8785_bytes() -> None:
+    key = Ed25519PrivateKey.generate()
+    signed = sign(HEAD, key)
+    assert signed.format == FORMAT_V2 and json.loads(signed.to_json())["format"] == FORMAT_V2
+    message = signed_message(HEAD, signed.key_id, signed.public_key)
+    fields = {"format": FORMAT_V2, **asdict(HEAD)}
+    fields.update(key_id=signed.key_id, public_key=signed.public_key)
+    assert message == b"mash decision log checkpoint v2\n" + jcs(fields)
+    key.public_key().verify(base64.b64decode(signed.signature), message)
 
 
 def test_a_checkpoint_survives_its_json_round_trip() -> None:
@@ -105,7 +121,9 @@ def test_a_swapped_public_key_is_noticed() -> None:
         ("not json", "not JSON"),
         ("[]", "not a decision-log checkpoint"),
         (json.dumps({"format": "other"}), "not a decision-log checkpoint"),
+        (json.dumps({"format": "mash-decision-log-checkpoint/3"}), f"{FORMAT_V1} or {FORMAT_V2}"),
         (json.dumps({"format": "mash-decision-log-checkpoint/1"}), "tree_size is missing"),
+        (json.dumps({"format": "mash-decision-log-checkpoint/2"}), "tree_size is missing"),
     ],
 )
 def test_malformed_checkpoint_files_are_usage_errors(text: str, complaint: str) -> None:
