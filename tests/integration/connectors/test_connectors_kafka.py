@@ -150,8 +150,8 @@ def test_tail_prints_decoded_messages_and_an_error_line_for_garbage(
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 3
     values = {line["key"]: line.get("value") for line in lines}
-    assert values["NHS-EX-0001"]["patient"] == rows[0]["patient"]
-    assert values["NHS-EX-0002"]["referralId"] == "NHS-EX-0002"
+    assert values[rows[0]["referralId"]]["patient"] == rows[0]["patient"]
+    assert values[rows[1]["referralId"]]["referralId"] == rows[1]["referralId"]
     (garbage,) = [line for line in lines if line["key"] == "NHS-X"]
     assert garbage["error"] == "unknown schema id 999"
     assert garbage["partition"] == 0 and isinstance(garbage["offset"], int)
