@@ -16,7 +16,6 @@ from pathlib import Path
 from mash.config import mash_home, setting
 from mash.errors import ConfigError
 
-KAFKA_VERSION = "4.1.1"
 ADMIN_USER = "admin"
 DEFAULT_HEAP_MB = 512
 MAX_HEAP_MB = 1024
