@@ -21,18 +21,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from mash.hub.web import items, operations, queues, signin
-from mash.hub.web.shared import (
-    TEMPLATES,
-    Board,
-    LoginRequired,
-    Publish,
-    Refused,
-    board_of,
-    render,
-    signed_in,
-)
+from mash.hub.web.shared import Board, LoginRequired, Refused, board_of, render, signed_in
 
-__all__ = ["SECURITY_HEADERS", "SESSION_SECONDS", "TEMPLATES", "Board", "Publish", "create_app"]
+__all__ = ["Board", "create_app"]
 
 SESSION_SECONDS = 8 * 60 * 60
 SECURITY_HEADERS = {
