@@ -120,8 +120,10 @@ def records_load(
     wire: str = typer.Option("confluent", "--wire", help=_WIRE_HELP),
     rejects: Path | None = typer.Option(None, "--rejects", help=_REJECTS_HELP),
 ) -> None:
-    """Load an agency's person records into its compacted topic (mash.records.KIND), keyed
-    by person_id, so the latest record per person is what the checks see.
+    """Load an agency's person records into its compacted topic.
+
+    The topic is mash.records.KIND, keyed by person_id, so the latest record per person is
+    what the checks see.
 
     Exit 0 if all were sent, 2 if any was rejected (see the rejects file), 1 on broker failure.
     """

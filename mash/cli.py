@@ -18,10 +18,13 @@ from mash.errors import ConfigError, MashError, UsageError
 
 app = typer.Typer(
     name="mash",
-    help="MASH Broker: route multi-agency safeguarding referrals and keep an audited log.",
+    help="MASH Broker: route multi-agency safeguarding referrals, keep an audited log.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help is Markdown: docstring paragraphs are re-flowed to the terminal's width instead of
+    # keeping the source's line breaks (typer's "rich" mode), and every subcommand inherits it.
+    rich_markup_mode="markdown",
 )
 err = Console(stderr=True)
 

@@ -7,12 +7,17 @@ names (one ``NAME=value`` per line); the process environment wins over it.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from mash.domain.area import HubArea
 from mash.errors import ConfigError
+
+ENV_FILE = "$MASH_HOME/mash.env"
 
 
 def mash_home() -> Path:
@@ -20,7 +25,13 @@ def mash_home() -> Path:
     return Path(os.environ.get("MASH_HOME", Path.home() / ".mash")).expanduser()
 
 
-def _file_settings(home: Path) -> dict[str, str]:
+@functools.cache
+def _file_settings(home: Path) -> Mapping[str, str]:
+    """``$MASH_HOME/mash.env`` as names and values, read once per process (per home).
+
+    Once: a command asks for a dozen settings, and all of them must come from the same version
+    of the file. Tests that write the file after it was read call :func:`reset_settings`.
+    """
     path = home / "mash.env"
     values: dict[str, str] = {}
     if path.exists():
@@ -29,7 +40,12 @@ def _file_settings(home: Path) -> dict[str, str]:
             if line and not line.startswith("#") and "=" in line:
                 name, _, value = line.partition("=")
                 values[name.strip()] = value.strip()
-    return values
+    return MappingProxyType(values)
+
+
+def reset_settings() -> None:
+    """Forget the ``mash.env`` files read so far: the next ``setting()`` reads them again."""
+    _file_settings.cache_clear()
 
 
 def setting(name: str, default: str | None = None) -> str | None:
@@ -37,6 +53,34 @@ def setting(name: str, default: str | None = None) -> str | None:
     if name in os.environ:
         return os.environ[name]
     return _file_settings(mash_home()).get(name, default)
+
+
+def int_setting(
+    name: str, default: int, *, least: int = 1, most: int | None = None, kind: str = "whole number"
+) -> int:
+    """A whole-number setting in ``least..most``, or :class:`ConfigError` naming the variable
+    and what it must be. Unset or blank means ``default``, which is checked too (a port
+    derived from another, e.g. ``MASH_KAFKA_PORT + 1``, may fall out of range).
+
+    The value is quoted in the message: a setting is configuration, never personal data.
+    """
+    text = (setting(name) or "").strip() or str(default)
+    try:
+        value: int | None = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < least or (most is not None and value > most):
+        expected = f"from {least} to {most}" if most is not None else f"of at least {least}"
+        raise ConfigError(
+            f"{name}={text!r} is not a {kind} {expected} (set it in the environment "
+            f"or in {ENV_FILE})"
+        )
+    return value
+
+
+def port_setting(name: str, default: int) -> int:
+    """A TCP port setting (1..65535), or :class:`ConfigError` naming it."""
+    return int_setting(name, default, least=1, most=65535, kind="port number")
 
 
 @dataclass(frozen=True)
@@ -54,15 +98,17 @@ class Settings:
 
     @classmethod
     def load(cls) -> Settings:
+        """The settings, each checked here: a bad value is a :class:`ConfigError` naming its
+        variable (exit 2), never a traceback from deep inside a command."""
         home = mash_home()
-        port = int(setting("MASH_KAFKA_PORT", "9092") or 9092)
+        port = port_setting("MASH_KAFKA_PORT", 9092)
         return cls(
             home=home,
             kafka_port=port,
-            controller_port=int(setting("MASH_CONTROLLER_PORT", str(port + 1)) or port + 1),
+            controller_port=port_setting("MASH_CONTROLLER_PORT", port + 1),
             bootstrap=setting("MASH_BOOTSTRAP") or f"127.0.0.1:{port}",
             database_url=setting("MASH_DATABASE_URL") or f"sqlite:///{home / 'decisions.db'}",
-            partitions=int(setting("MASH_PARTITIONS", "6") or 6),
+            partitions=int_setting("MASH_PARTITIONS", 6),
             topic_prefix=setting("MASH_TOPIC_PREFIX", "") or "",
             hub_area=hub_area(),
         )

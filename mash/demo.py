@@ -186,7 +186,10 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(7, help="Seed of the generated data."),
         timeout: float = typer.Option(300.0, help="Seconds to wait for every decision."),
     ) -> None:
-        """Run the whole path locally: broker, workers, referrals from every agency, the
-        routed queues and the decision log."""
+        """Run the whole path locally, from referrals to the decision log.
+
+        The broker, workers, referrals from every agency, the routed queues and the
+        decision log.
+        """
         os.environ.setdefault("PYTHONUNBUFFERED", "1")
         raise typer.Exit(run_demo(referrals, seed, timeout))

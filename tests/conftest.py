@@ -28,6 +28,7 @@ import pytest
 from hypothesis import settings
 
 from mash.broker.config import BrokerConfig
+from mash.config import reset_settings
 from mash.topics import Topics
 
 # No timed assertions (the machines are noisy): hypothesis's per-example deadline is one.
@@ -59,6 +60,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "kafka_bootstrap" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.broker)
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> None:
+    """Each test reads ``$MASH_HOME/mash.env`` afresh: a process reads it once, and tests
+    write it (and move ``MASH_HOME``) from one test to the next."""
+    reset_settings()
 
 
 def session_broker_config(base: Path) -> BrokerConfig:

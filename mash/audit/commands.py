@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 
 audit_app = typer.Typer(
     name="audit",
-    help="The decision log: verify, checkpoint, show, query and export (every read is logged).",
+    help="The decision log: verify, checkpoint, show, query and export.\n\nEvery read is logged.",
     no_args_is_help=True,
 )
 
-DB_HELP = "Database URL (default: MASH_DATABASE_URL, else sqlite:///$MASH_HOME/decisions.db)."
+DB_HELP = "Database URL (default: MASH_DATABASE_URL, else decisions.db in MASH_HOME)."
 AS_HELP = "Who is reading, for the access log (default: $USER)."
 
 
@@ -403,10 +403,13 @@ def sink(
 
     Consumer offsets are stored in the same database transaction as the entries, so a
     crash at any point loses and duplicates nothing. The sink reads every partition itself
-    (one sink per log); a restarted sink resumes at once. A staff confirmation or override
-    read before its decision waits (in order, up to --hold-s) and is logged after it.
-    Undecodable messages, and staff events whose decision never came, go to mash.deadletter
-    with the reason. Runs until SIGTERM/Ctrl-C (or --until-idle).
+    (one sink per log); a restarted sink resumes at once.
+
+    A staff confirmation or override read before its decision waits (in order, up to
+    --hold-s) and is logged after it. Undecodable messages, and staff events whose decision
+    never came, go to mash.deadletter with the reason.
+
+    Runs until SIGTERM/Ctrl-C (or --until-idle).
     """
     import logging
 

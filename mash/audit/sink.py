@@ -17,7 +17,8 @@ their event ids are already in the log. An event whose decision does not arrive 
 
 A message that cannot be decoded or validated goes to ``mash.deadletter`` with the reason
 (produced and flushed *before* the batch's offsets commit, so it is never lost), and the sink
-goes on. A database that is down is waited for, with backoff, forever: the sink never skips.
+goes on. A database that is down is waited for, with backoff, forever: the sink never skips
+(:func:`mash.retry.retry_until_database_and_broker_are_back`).
 Logs carry ids, counts and offsets, never decision content.
 """
 
@@ -48,13 +49,13 @@ from mash.audit.entries import (
 from mash.audit.store import DecisionLog
 from mash.errors import AuditError, BrokerError, InvalidDecision, MashError
 from mash.kafka import ClientSecurity, clients
+from mash.retry import Sleep, Stopped, retry_until_database_and_broker_are_back, until_set
 from mash.topics import Topics
 
 log = logging.getLogger("mash.sink")
 
 T = TypeVar("T")
 Decoder = Callable[[bytes], Mapping[str, Any]]
-MAX_BACKOFF_S = 30.0
 PARTITION_CHECK_S = 30.0
 HOLD_S = 300.0
 # Held staff events are asked for in the log again this often, even when no new message came:
@@ -142,12 +143,22 @@ def deadletter_record(message: Any, stage: str, reason: str) -> dict[str, Any]:
 class Sink:
     """The consume -> log loop; see the module docstring for its guarantees."""
 
-    def __init__(self, config: SinkConfig, store: DecisionLog, codec: Codec) -> None:
+    def __init__(
+        self,
+        config: SinkConfig,
+        store: DecisionLog,
+        codec: Codec,
+        *,
+        wait: Sleep | None = None,
+    ) -> None:
+        """``wait`` pauses between retries; the default ends early when the sink is stopped
+        (and the failing operation then raises ``AuditError``). Tests pass one that returns."""
         self.config = config
         self.store = store
         self.codec = codec
         self.batch = Batch()
         self.stopping = threading.Event()
+        self._wait = wait or until_set(self.stopping)
         self.consumer: Any = None
         self.producer: Any = None
         self.logged = 0
@@ -308,15 +319,10 @@ class Sink:
 
     def _retry(self, action: Callable[[], T], what: str) -> T:
         """Run ``action`` until it succeeds: a database or broker outage is waited out."""
-        delay = 0.5
-        while True:
-            try:
-                return action()
-            except (AuditError, BrokerError) as exc:
-                log.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
-            if self.stopping.wait(delay):
-                raise AuditError(f"stopped while {what} was failing; nothing was committed")
-            delay = min(delay * 2, MAX_BACKOFF_S)
+        try:
+            return retry_until_database_and_broker_are_back(what, log, self._wait)(action)
+        except Stopped:
+            raise AuditError(f"stopped while {what} was failing; nothing was committed") from None
 
     # --- Kafka -----------------------------------------------------------------------------
 

@@ -22,8 +22,10 @@ def check(
         file_okay=False,
     ),
 ) -> None:
-    """Check every schema parses, follows the conventions, and is compatible with the version
-    before it under its subject's policy (BACKWARD unless subjects.yaml says otherwise).
+    """Check every schema: it parses, follows the conventions and evolves compatibly.
+
+    Compatible with the version before it under its subject's policy (BACKWARD unless
+    subjects.yaml says otherwise).
 
     Prints each schema's subject, version, id and fingerprint; exits 1 naming the subject,
     versions and field of any problem.

@@ -81,9 +81,10 @@ def bench(
     ),
     seed: int = typer.Option(7, "--seed", help="Seed of the generated data."),
 ) -> None:
-    """Benchmark the hub on this machine: raw broker pass-through, end-to-end stream
-    throughput and latency, offline routing on one core, decision-log appends, worker
-    restart and memory.
+    """Benchmark the hub on this machine.
+
+    Raw broker pass-through, end-to-end stream throughput and latency, offline routing on
+    one core, decision-log appends, worker restart and memory.
 
     Runs against the broker of MASH_BOOTSTRAP with a topic prefix of its own, deleted at the
     end. Prints a table (with the load average around each figure) and writes JSON.

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from mash.bench.progress import Tracker
 from mash.errors import BrokerError
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 Outgoing = tuple[str, bytes, bytes]
 """(topic, key, value)."""
-
-POLL_S: Final = 0.1
 
 
 @contextlib.contextmanager
@@ -135,20 +133,6 @@ class EndOffsets:
 
     def close(self) -> None:
         self._consumer.close()
-
-
-def wait_until(
-    condition: Callable[[], bool], timeout_s: float, alive: Callable[[], bool] = lambda: True
-) -> bool:
-    """Poll ``condition`` every :data:`POLL_S` until true (True), ``timeout_s`` passes or
-    ``alive`` turns false (False)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= deadline or not alive():
-            return False
-        time.sleep(POLL_S)
 
 
 def pass_through(

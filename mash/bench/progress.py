@@ -1,5 +1,5 @@
 """How scenarios report progress without knowing about the terminal: a two-method protocol
-that the command backs with a rich progress bar, and tests with nothing at all."""
+that the command backs with a rich progress bar."""
 
 from __future__ import annotations
 
@@ -16,13 +16,3 @@ class Tracker(Protocol):
     def advance(self, units: int = 1) -> None:
         """``units`` more are done."""
         ...
-
-
-class Silent:
-    """A tracker that shows nothing."""
-
-    def stage(self, label: str, total: int | None = None) -> None:
-        return None
-
-    def advance(self, units: int = 1) -> None:
-        return None

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from mash.broker.topics import TopicInfo
 
 broker_app = typer.Typer(
-    help="Run the local single-node Kafka broker (KRaft, jars from Maven Central, no Docker).",
+    help="Run the local single-node Kafka broker.\n\n"
+    "KRaft mode, jars from Maven Central, no Docker.",
     no_args_is_help=True,
 )
 topics_app = typer.Typer(help="Create and list the MASH topics.", no_args_is_help=True)
@@ -58,7 +59,10 @@ def start(
         "password is generated into $MASH_HOME/secrets. Then run `mash acl apply`.",
     ),
 ) -> None:
-    """Start the broker and wait until it answers; a running broker is left as it is."""
+    """Start the broker and wait until it answers.
+
+    A running broker is left as it is.
+    """
     import dataclasses
 
     from mash.broker.config import BrokerConfig
@@ -78,7 +82,10 @@ def start(
 
 @broker_app.command("stop")
 def stop(as_json: bool = JsonOption) -> None:
-    """Stop the broker with a controlled shutdown; a stopped broker is left as it is."""
+    """Stop the broker with a controlled shutdown.
+
+    A stopped broker is left as it is.
+    """
     from mash.broker.config import BrokerConfig
     from mash.broker.lifecycle import stop as stop_broker
 
@@ -95,7 +102,10 @@ def stop(as_json: bool = JsonOption) -> None:
 
 @broker_app.command("status")
 def status(as_json: bool = JsonOption) -> None:
-    """Say whether the broker is running, stopped, or dead (pid file left, process gone)."""
+    """Say whether the broker is running, stopped or dead.
+
+    Dead: the pid file is left but the process is gone (killed or crashed).
+    """
     from mash.broker.config import BrokerConfig
     from mash.broker.lifecycle import status as broker_status
 
@@ -119,7 +129,10 @@ def create(
         None, "--bootstrap", help="host:port of the broker (default MASH_BOOTSTRAP)."
     ),
 ) -> None:
-    """Create every MASH topic (with MASH_TOPIC_PREFIX); existing topics are left as they are."""
+    """Create every MASH topic (named with MASH_TOPIC_PREFIX).
+
+    Existing topics are left as they are.
+    """
     from mash.broker.topics import create_topics
     from mash.config import Settings
     from mash.topics import Topics
@@ -142,7 +155,10 @@ def list_(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """List the MASH topics with partitions, replication, clean-up policy and retention."""
+    """List the MASH topics.
+
+    Each with its partitions, replication, clean-up policy and retention.
+    """
     from mash.broker.topics import list_topics
     from mash.config import Settings
 
@@ -186,8 +202,11 @@ def _retention(retention_ms: str) -> str:
 def credentials(
     principal: str = typer.Argument(..., help="A principal of the ACL file, e.g. police."),
 ) -> None:
-    """Print PRINCIPAL's client settings as JSON, password included (save it as the file that
-    MASH_CREDENTIALS_FILE names). The only command that ever prints a password."""
+    """Print PRINCIPAL's client settings as JSON, password included.
+
+    Save it as the file that MASH_CREDENTIALS_FILE names. This is the only command that
+    ever prints a password.
+    """
     from mash.broker.config import BrokerConfig
     from mash.config import Settings
     from mash.kafka import credentials_document, security_for

@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mash.config import mash_home, setting
+from mash.config import mash_home, port_setting, setting
 from mash.errors import ConfigError
 
-KAFKA_VERSION = "4.1.1"
 ADMIN_USER = "admin"
 DEFAULT_HEAP_MB = 512
 MAX_HEAP_MB = 1024
@@ -70,12 +69,10 @@ class BrokerConfig:
     def from_settings(cls) -> BrokerConfig:
         """Read ``MASH_*`` settings (environment first, then ``$MASH_HOME/mash.env``)."""
         home = mash_home()
-        port = _port("MASH_KAFKA_PORT", setting("MASH_KAFKA_PORT", "9092"))
-        controller = _port("MASH_CONTROLLER_PORT", setting("MASH_CONTROLLER_PORT", str(port + 1)))
+        port = port_setting("MASH_KAFKA_PORT", 9092)
+        controller = port_setting("MASH_CONTROLLER_PORT", port + 1)
         repo = setting("MASH_MAVEN_REPO")
-        internal = _port(
-            "MASH_BROKER_INTERNAL_PORT", setting("MASH_BROKER_INTERNAL_PORT", str(port + 2))
-        )
+        internal = port_setting("MASH_BROKER_INTERNAL_PORT", port + 2)
         return cls(
             data_dir=Path(setting("MASH_BROKER_DATA") or home / "broker").expanduser(),
             jars_dir=Path(setting("MASH_JARS") or home / "jars").expanduser(),
@@ -185,16 +182,6 @@ def parse_heap(text: str) -> int:
             "(the local broker runs with at most 1 GiB of heap)"
         )
     return megabytes
-
-
-def _port(name: str, text: str | None) -> int:
-    try:
-        port = int(text or "")
-    except ValueError:
-        raise ConfigError(f"{name}={text!r} is not a port number") from None
-    if not 1 <= port <= 65535:
-        raise ConfigError(f"{name}={port} is not a port number (1..65535)")
-    return port
 
 
 def _seconds(name: str, text: str | None) -> float:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from mash.errors import ConfigError, UsageError
 
-ADMIN = "admin"
 _PRINCIPAL = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
 

@@ -101,11 +101,12 @@ def chaos(
         "smaller full run on a slow machine; say so).",
     ),
 ) -> None:
-    """Kill workers, sinks and brokers mid-stream, feed garbage and poison; count the log.
+    """Inject real faults mid-stream, then count the decision log.
 
-    Each scenario publishes generated referrals (acks=all), runs real `mash worker` and
-    `mash sink` processes, injects its fault, then counts every acknowledged referral's
-    children in the decision log: lost (no decision) and duplicated (logged twice).
+    Kills workers, sinks and brokers; feeds garbage and poison messages. Each scenario
+    publishes generated referrals (acks=all), runs real `mash worker` and `mash sink`
+    processes, injects its fault, then counts every acknowledged referral's children in the
+    decision log: lost (no decision) and duplicated (logged twice).
     """
     from dataclasses import replace
 

@@ -29,10 +29,6 @@ class Proxy:
         self.sockets: list[socket.socket] = []
         self._lock = threading.Lock()
 
-    @property
-    def is_up(self) -> bool:
-        return self.server is not None
-
     def up(self) -> None:
         """Listen again on the same port (a fresh listener: the old one was closed)."""
         self.server = socket.create_server(("127.0.0.1", self.port))

@@ -83,7 +83,10 @@ def queue_list(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     include_decided: bool = typer.Option(False, "--all", help="Also items already decided."),
 ) -> None:
-    """List a queue's items, most urgent first: age, deadline, RAG, flags, first rule reason."""
+    """List a queue's items, most urgent first.
+
+    Each with its age, deadline, RAG status, flags and first rule reason.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -185,7 +188,10 @@ def queue_decide(
 
 @sla_app.command("report")
 def sla_report_command(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-    """Per queue: open items on time, due soon and breached, and the oldest one waiting."""
+    """Report how each queue stands against its deadlines.
+
+    Per queue: open items on time, due soon and breached, and the oldest one waiting.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -217,10 +223,12 @@ def sla_report_command(as_json: bool = typer.Option(False, "--json", help=JSON_H
 def sla_track(
     interval: float = typer.Option(30.0, help="Seconds between looks at the clock."),
 ) -> None:
-    """Run the SLA tracker on its own (a Faust worker): warnings and breaches to mash.alerts.
+    """Run the SLA tracker on its own (a Faust worker).
 
-    The stream worker can carry the tracker instead (mash.hub.tracker.register_tracker); run
-    this where it does not. Stop with Ctrl-C or SIGTERM; a restart does not re-alert.
+    Warnings and breaches go to mash.alerts. The stream worker can carry the tracker
+    instead (register_tracker in mash.hub.tracker); run this where it does not.
+
+    Stop with Ctrl-C or SIGTERM; a restart does not re-alert.
     """
     import faust
 

@@ -7,20 +7,20 @@ update.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from mash.errors import MashError
 from mash.hub.kafka_io import fold_message, follow_topics
 from mash.hub.model import HubEvent
 from mash.hub.queues import Ledger
+from mash.retry import Sleep, Stopped, retry_until_hub_topics_are_readable, until_set
 from mash.topics import Topics
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-RETRY_SECONDS = 5
 
 
 class LiveLedger:
@@ -49,13 +49,16 @@ class LiveLedger:
 class TopicFeed:
     """A daemon thread that follows the hub's topics into a :class:`LiveLedger`."""
 
-    def __init__(self, bootstrap: str, topics: Topics, live: LiveLedger) -> None:
+    def __init__(
+        self, bootstrap: str, topics: Topics, live: LiveLedger, *, wait: Sleep | None = None
+    ) -> None:
+        """``wait`` pauses between retries; the default ends early when the feed is stopped."""
         self._bootstrap = bootstrap
         self._topics = topics
         self._live = live
         self._stop = threading.Event()
+        self._wait = wait or until_set(self._stop)
         self._thread = threading.Thread(target=self._run, name="mash-board-feed", daemon=True)
-        self.error: MashError | None = None
 
     def _handle(self, topic: str, payload: bytes) -> None:
         self._live.write(lambda ledger: fold_message(ledger, self._topics, topic, payload))
@@ -67,15 +70,16 @@ class TopicFeed:
         id), so the board simply catches up.
         """
         names = [*self._topics.queues(), self._topics.overrides, self._topics.decisions]
-        while not self._stop.is_set():
-            try:
-                follow_topics(
-                    self._bootstrap, names, self._handle, self._stop, self._live.caught_up
-                )
-            except MashError as exc:
-                self.error = exc
-                log.error("board feed interrupted (%s); retrying in %ss", exc, RETRY_SECONDS)
-                self._stop.wait(RETRY_SECONDS)
+        follow = retry_until_hub_topics_are_readable(log, self._wait)
+        with contextlib.suppress(Stopped):
+            follow(
+                follow_topics,
+                self._bootstrap,
+                names,
+                self._handle,
+                self._stop,
+                self._live.caught_up,
+            )
 
     def start(self) -> None:
         self._thread.start()

@@ -69,8 +69,10 @@ def worker(
     """Route referrals: decode, normalise, check records, decide each child, publish.
 
     Reads mash.referrals.{police,health,council} and the mash.records.* topics; writes
-    mash.referrals.canonical, mash.queue.<route>, mash.decisions and mash.deadletter. Run
-    several with the same --group to share the partitions. Stops cleanly on Ctrl-C/SIGTERM.
+    mash.referrals.canonical, mash.queue.ROUTE, mash.decisions and mash.deadletter.
+
+    Run several with the same --group to share the partitions. Stops cleanly on Ctrl-C or
+    SIGTERM.
     """
     from mash.config import Settings
     from mash.errors import UsageError

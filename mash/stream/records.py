@@ -25,6 +25,7 @@ the feed keeps following the topics, so record updates and erasures apply within
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from mode import Service
 
 from mash.domain.records import RECORD_KINDS, RecordIndex, RecordKind
 from mash.kafka import clients
+from mash.retry import AsyncSleep, Stopped, retry_until_record_topics_are_readable
 from mash.stream.messages import Incoming, Outgoing, as_headers
 from mash.topics import Topics
 
@@ -77,9 +79,13 @@ class RecordFeed(Service):
         *,
         poll_ms: int = 200,
         max_records: int = 10_000,
+        wait: AsyncSleep | None = None,
         **kwargs: Any,
     ) -> None:
+        """``wait`` pauses between failed steps (default: the service's own sleep, which a
+        stop cuts short); tests pass one that returns at once."""
         super().__init__(**kwargs)
+        self._wait: AsyncSleep = wait or self.sleep
         self.bootstrap = bootstrap
         self.index = index
         self._apply = apply
@@ -154,18 +160,21 @@ class RecordFeed(Service):
 
     @Service.task
     async def _follow(self) -> None:
-        while not self.should_stop:
-            consumer = self._consumer
-            if consumer is None:
-                await self.sleep(self._poll_ms / 1000)
-                continue
-            try:
-                await self._step(consumer)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the feed must outlive a broker hiccup: log, retry
-                log.warning("record feed: %s; retrying", type(exc).__name__)
-                await self.sleep(1.0)
+        with contextlib.suppress(Stopped):
+            while not self.should_stop:
+                consumer = self._consumer
+                if consumer is None:
+                    await self.sleep(self._poll_ms / 1000)
+                    continue
+                # The feed must outlive a broker hiccup: a failed step is logged and tried again.
+                step = retry_until_record_topics_are_readable(log, self._pause)
+                await step(self._step, consumer)
+
+    async def _pause(self, seconds: float) -> None:
+        """The wait between failed steps: ends early, with :class:`Stopped`, on stop."""
+        await self._wait(seconds)
+        if self.should_stop:
+            raise Stopped
 
     async def _step(self, consumer: AIOKafkaConsumer) -> None:
         batches = await consumer.getmany(timeout_ms=self._poll_ms, max_records=self._max_records)

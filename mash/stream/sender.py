@@ -4,8 +4,9 @@ At-least-once hangs on one ordering: a referral's offset is committed only after
 made from it is acknowledged by the broker (``acks=all``). Faust flushes its producer before it
 commits, but a flush does not report a batch that *failed*; so each agent step sends all its
 messages, waits for every acknowledgement, and re-sends whatever failed, for as long as it
-takes. While it waits the step does not finish, its input is not acknowledged to Faust and its
-offsets are not committed: a broker outage pauses the worker instead of losing a child.
+takes (:func:`mash.retry.retry_until_broker_acknowledges`). While it waits the step does not
+finish, its input is not acknowledged to Faust and its offsets are not committed: a broker
+outage pauses the worker instead of losing a child.
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mode import Service
 
 from mash.kafka import clients
+from mash.retry import Unacknowledged, retry_until_broker_acknowledges
 from mash.stream.messages import Outgoing
 
 if TYPE_CHECKING:
     from aiokafka import AIOKafkaProducer
 
 log = logging.getLogger(__name__)
-
-RETRY_FIRST_S = 0.5
-RETRY_MAX_S = 10.0
 
 
 class Sender(Protocol):
@@ -53,24 +52,18 @@ class ProducerSender:
 
     async def send_all(self, messages: Sequence[Outgoing]) -> None:
         pending = list(messages)
-        delay = RETRY_FIRST_S
-        while pending:
+
+        async def attempt() -> None:
+            nonlocal pending
             failed = await self._send_once(pending)
-            if not failed:
-                return
-            self.resent += len(failed)
-            topics = sorted({message.topic for message, _ in failed})
-            log.warning(
-                "%d of %d messages not acknowledged (%s, to %s); re-sending in %.1f s",
-                len(failed),
-                len(pending),
-                failed[0][1],
-                ", ".join(topics),
-                delay,
-            )
-            await self._sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
-            pending = [message for message, _ in failed]
+            if failed:
+                self.resent += len(failed)
+                topics = sorted({message.topic for message, _ in failed})
+                tried, pending = len(pending), [message for message, _ in failed]
+                raise Unacknowledged(len(failed), tried, failed[0][1], topics)
+
+        if pending:
+            await retry_until_broker_acknowledges(log, self._sleep)(attempt)
 
     async def _send_once(self, messages: Sequence[Outgoing]) -> list[tuple[Outgoing, str]]:
         """Send each message once; the ones that failed, with the error's type name."""
