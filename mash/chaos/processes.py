@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,23 @@ class Worker:
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def wait_for_assignment(self, topic_part: str, timeout_s: float = 120.0) -> None:
+        """Wait until the worker's consumer has been given partitions of topics whose names
+        contain ``topic_part`` (its log's latest assignment names them), or fail with the log:
+        a test that needs several workers sharing the work starts feeding only then."""
+        deadline = time.monotonic() + timeout_s
+        marker = "Setting newly assigned partitions"
+        while True:
+            text = self.text()
+            if marker in text and topic_part in text.rsplit(marker, 1)[1]:
+                return
+            if not self.alive() or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no partitions of {topic_part} assigned within {timeout_s:.0f} s; "
+                    f"its log ends:\n{text[-3000:]}"
+                )
+            time.sleep(0.1)  # polling another process's log file: no event to wait on
 
 
 @dataclass
