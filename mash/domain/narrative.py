@@ -61,9 +61,14 @@ optional; ``(a|b|c)`` is a choice of spellings (``?`` may follow; a choice may e
 final ``*`` matches the rest of the word ("strangl*"). Between words, ``~N`` (N at most 6)
 allows up to N other words ("threat* ~4 kill" finds "threatened that he would kill"). A last
 token ``!(on|up)`` stops the cue when the next word is one of those ("chok* !(on|up)" skips
-"choked on a grape"). Only a break may start with a lone ``,``. Every quantifier the compiler
-emits is possessive or a lazy count of at most six words, so a scan is linear in the text: a
-megabyte takes well under a second (tests/unit/domain/test_narrative.py).
+"choked on a grape"). Only a break may start with a lone ``,``. A ``>`` between two words of
+a cue makes the words after it a condition: they must follow, but they are not consumed, so
+they are read again as whatever they are ("pupil told her teacher > ~6 hit": the telling is
+one concern, and "touches her private parts" after it is still sexual harm); a gap after
+``>`` never passes a negation word ("said dad did not hit her") nor, like every gap, a
+punctuation mark. Every quantifier the compiler emits is possessive or a lazy count of at most
+six words, so a scan is linear in the text: a megabyte takes well under a second
+(tests/unit/domain/test_narrative.py).
 
 Speed
 -----
@@ -353,18 +358,30 @@ def _exclusion(token: str, where: str) -> str:
     return rf"(?!{_SPACE}(?:{words})\b)"
 
 
-def _phrase_pieces(phrase: str, where: str, tail_lookahead: bool = False) -> list[_Piece]:
+def _phrase_pieces(
+    phrase: str, where: str, tail_lookahead: bool = False, guard: str = ""
+) -> list[_Piece]:
     """Compile a phrase. With ``tail_lookahead`` only the first word is consumed and the rest
-    must follow (breaks, which must not swallow the words of a cue)."""
+    must follow (breaks, which must not swallow the words of a cue). A cue's ``>`` does the
+    same from where it stands: the words after it must follow but are left to be read, and a
+    gap there (``~N``) never passes a word ``guard`` matches (a negation)."""
     tokens = phrase.split()
     if not tokens:
         raise RuleError(f"narrative: {where} must be a non-empty phrase")
+    lookahead_at = len(tokens)
+    if ">" in tokens:
+        lookahead_at = tokens.index(">")
+        if tail_lookahead or tokens.count(">") > 1 or lookahead_at in (0, len(tokens) - 1):
+            raise RuleError(f"narrative: {where}: > may stand once, between two words")
+        tokens = tokens[:lookahead_at] + tokens[lookahead_at + 1 :]
+    elif tail_lookahead:
+        lookahead_at = 1
     pieces: list[_Piece] = []
     tail: list[_Piece] = []
     gap: int | None = None
     word_end = True
     for number, token in enumerate(tokens):
-        target = tail if tail_lookahead and number > 0 else pieces
+        target = tail if number >= lookahead_at else pieces
         if token.startswith("~"):
             if number in (0, len(tokens) - 1) or gap is not None:
                 raise RuleError(f"narrative: {where}: ~N must stand between two words")
@@ -384,7 +401,8 @@ def _phrase_pieces(phrase: str, where: str, tail_lookahead: bool = False) -> lis
             raise RuleError(f"narrative: {where}: only a break may start with a lone comma")
         if number > 0:
             if gap is not None:
-                target.append(("re", rf"(?:{_SPACE}[\w'-]++){{0,{gap}}}?"))
+                skip = guard if target is tail else ""
+                target.append(("re", rf"(?:{_SPACE}{skip}[\w'-]++){{0,{gap}}}?"))
                 gap = None
             target.append(("re", _SPACE))
         word_pieces, word_end = _word(token, where, first=number == 0)
@@ -394,6 +412,15 @@ def _phrase_pieces(phrase: str, where: str, tail_lookahead: bool = False) -> lis
     if tail:
         pieces.append(("re", f"(?={_as_regex(tail)})"))
     return pieces
+
+
+def _guard(phrases: Iterable[str]) -> str:
+    """A look-ahead refusing a word where any of the phrases (the negations) starts."""
+    options = []
+    for phrase in phrases:
+        for prefix, rest, _ in _spellings(_phrase_pieces(phrase, f"negation {phrase!r}")):
+            options.append(re.escape(prefix) + rest)
+    return f"(?!(?:{'|'.join(options)}))" if options else ""
 
 
 def _spellings(pieces: list[_Piece]) -> list[tuple[str, str, str | None]]:
@@ -640,10 +667,14 @@ def policy_from_mapping(data: Mapping[str, Any]) -> NarrativePolicy:
     entries: dict[int, list[tuple[str, str, int]]] = {kind: [] for kind in _KIND_ORDER}
     plain: dict[str, int] = {}
 
+    scopes = _negation_scopes(data)
+    guard = _guard(phrase for phrase, bits in scopes.items() if bits & _BEFORE)
+
     def add(kind: int, value: int, phrase: str, where: str, lookahead: bool = False) -> None:
         leaf = len(phrases)
         phrases.append((kind, value, phrase))
-        for prefix, rest, text in _spellings(_phrase_pieces(phrase, where, lookahead)):
+        pieces = _phrase_pieces(phrase, where, lookahead, guard if kind == _CUE else "")
+        for prefix, rest, text in _spellings(pieces):
             if not prefix or not (prefix[0].isalnum() or prefix == " "):  # " ": a comma break
                 raise RuleError(f"narrative: {where} must start with a letter or digit")
             entries[kind].append((prefix, rest, leaf))
@@ -655,7 +686,6 @@ def policy_from_mapping(data: Mapping[str, Any]) -> NarrativePolicy:
             add(_CUE, index, cue, f"categories.{category.name}.cues item {number}")
         for number, phrase in enumerate(category.ignore, 1):
             add(_IGNORE, index, phrase, f"categories.{category.name}.ignore item {number}")
-    scopes = _negation_scopes(data)
     negation_words = {word for phrase in scopes for word in _first_words(phrase)}
     hedges: dict[int, list[tuple[str, str, int]]] = {_HEDGE: []}
     for number, phrase in enumerate(_phrases(data, "hedges", ""), 1):

@@ -437,6 +437,27 @@ def test_the_default_lexicon_cites_guidance_for_every_category(policy: Narrative
         assert category.guidance and category.level_hint in (3, 4)
 
 
+def test_words_after_a_lookahead_must_follow_but_are_left_to_be_read() -> None:
+    data = minimal(negations=["no", "not", "(didn't|wasn't)"])
+    data["categories"]["told"] = {
+        "label": "A child's account",
+        "level_hint": 4,
+        "guidance": "Working Together 2023",
+        "cues": ["(child|pupil) ~2 (told|said) > ~6 (hit|knife)"],
+    }
+    policy = policy_from_mapping(data)
+    # the words after > are read again: the knife is a weapon as well as what the child said
+    assert found("Pupil told her teacher dad has a knife.", policy) == {"told", "weapon"}
+    assert found("Child said dad hit her.", policy) == {"told"}
+    # a negation between is not passed over, nor is the end of a clause
+    assert found("Child said dad did not hit her.", policy) == set()
+    assert found("Child said dad didn't hit her.", policy) == set()
+    assert found("Child said she was fine. Dad hit the dog.", policy) == set()
+    assert found("Child told her teacher she was happy.", policy) == set()
+    (concern,) = scan("Child said dad hit her.", policy).concerns
+    assert concern.cue == "(child|pupil) ~2 (told|said) > ~6 (hit|knife)"
+
+
 def with_cue(cue: str) -> dict[str, Any]:
     data = minimal()
     data["categories"]["weapon"]["cues"] = [cue]
@@ -465,6 +486,9 @@ def with_cue(cue: str) -> dict[str, Any]:
         (with_cue("(knife|gun)? point"), "must start with a letter or digit"),
         (with_cue(""), "non-empty phrase"),
         (with_cue(", knife"), "only a break may start with a lone comma"),
+        (with_cue("> knife"), "> may stand once, between two words"),
+        (with_cue("knife >"), "> may stand once, between two words"),
+        (with_cue("knife > a > b"), "> may stand once, between two words"),
     ],
 )
 def test_a_bad_lexicon_is_refused_naming_what_is_wrong(data: Any, message: str) -> None:
