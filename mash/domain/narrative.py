@@ -157,6 +157,7 @@ _NEXT_BREAK: Final = re.compile("[.;!\n]")  # hard breaks: they end a clause wha
 _DASHES: Final = (" - ", " \u2013 ", " \u2014 ")
 _SPACE: Final = r"[^\S\n]++"  # spaces and tabs: a phrase never runs over a line break
 _MEMO_LIMIT: Final = 20_000
+_LOOKAROUNDS: Final = ("(?=", "(?!", "(?<")  # a piece that is a look-around, not consumed
 
 # --------------------------------------------------------------------------- kinds
 
@@ -206,7 +207,10 @@ class _Compiled:
     # (their phrase is the same wherever they stand), so the memo changes no answer, only the
     # time; it stops growing at _MEMO_LIMIT entries.
     memo: dict[str, _Phrase]
-    lookaround_prefixes: tuple[str, ...]
+    # Each look-around phrase as (literal prefix, what it consumes, or None for a comma break):
+    # a word it cannot consume whole is safe to remember, whatever follows it.
+    lookaround: tuple[tuple[str, re.Pattern[str] | None], ...]
+    memo_safe: dict[str, bool]
     concerns: dict[tuple[int, str, bool], Concern]
 
 
@@ -415,12 +419,10 @@ def _phrase_pieces(
 
 
 def _guard(phrases: Iterable[str]) -> str:
-    """A look-ahead refusing a word where any of the phrases (the negations) starts."""
-    options = []
-    for phrase in phrases:
-        for prefix, rest, _ in _spellings(_phrase_pieces(phrase, f"negation {phrase!r}")):
-            options.append(re.escape(prefix) + rest)
-    return f"(?!(?:{'|'.join(options)}))" if options else ""
+    """A look-ahead refusing a word that starts any of the phrases (the negations): their first
+    words, so that "no one" and "free of" refuse "no" and "free" (a gap errs short)."""
+    words = sorted({word for phrase in phrases for word in _first_words(phrase)})
+    return rf"(?!(?:{'|'.join(map(re.escape, words))})\b)" if words else ""
 
 
 def _spellings(pieces: list[_Piece]) -> list[tuple[str, str, str | None]]:
@@ -601,31 +603,43 @@ def _classify(lowered: str, start: int, end: int, compiled: _Compiled) -> _Phras
     return None if match is None or match.lastindex is None else entry[1][match.lastindex]
 
 
+def _memo_safe(word: str, compiled: _Compiled) -> bool:
+    """Whether no look-around phrase can consume exactly ``word`` (so that the phrase a match
+    of ``word`` is read as cannot depend on what stands around it); remembered per word."""
+    safe = compiled.memo_safe.get(word)
+    if safe is None:
+        safe = not any(
+            word.startswith(prefix) and (consumed is None or consumed.fullmatch(word) is not None)
+            for prefix, consumed in compiled.lookaround
+        )
+        if len(compiled.memo_safe) < _MEMO_LIMIT:
+            compiled.memo_safe[word] = safe
+    return safe
+
+
 def _compile(
-    entries: _Entries, phrases: list[_Phrase], plain: dict[str, int], hedges: _Entries
+    entries: _Entries,
+    phrases: list[_Phrase],
+    plain: dict[str, int],
+    hedges: _Entries,
+    lookaround: list[tuple[str, str | None]],
 ) -> _Compiled:
     classifiers: dict[str, tuple[re.Pattern[str], tuple[_Phrase, ...]]] = {}
     for first, kinds in _by_first(entries).items():
         order: list[int] = []
         pattern = re.compile(re.escape(first) + _letter_body(kinds, order))
         classifiers[first] = (pattern, ((0, 0, ""), *(phrases[leaf] for leaf in order)))
-    lookaround = tuple(
-        sorted(
-            {
-                prefix
-                for kind in _KIND_ORDER
-                for prefix, rest, _ in entries[kind]
-                if "(?=" in rest or "(?!" in rest or "(?<" in rest
-            }
-        )
-    )
     compiled = _Compiled(
         cue_finder=re.compile(_scanning_pattern({_CUE: list(entries[_CUE])})),
         scanner=re.compile(_scanning_pattern(entries)),
         hedge_finder=re.compile(_scanning_pattern(hedges)),
         classifiers=classifiers,
         memo={},
-        lookaround_prefixes=lookaround,
+        lookaround=tuple(
+            (prefix, None if consumed is None else re.compile(consumed))
+            for prefix, consumed in dict.fromkeys(lookaround)
+        ),
+        memo_safe={},
         concerns={},
     )
     # Plain words ("no", "but", "ruled out") are classified now: no other phrase starts with
@@ -636,7 +650,7 @@ def _compile(
         rivals = [other for prefix, other in prefixes if other != leaf and text.startswith(prefix)]
         if not rivals:
             compiled.memo[text] = phrases[leaf]
-        elif not text.startswith(lookaround):
+        elif _memo_safe(text, compiled):
             padded = " " + text
             match = classifiers[text[0]][0].match(padded, 1)
             found = _classify(padded, 1, len(padded), compiled)
@@ -670,6 +684,8 @@ def policy_from_mapping(data: Mapping[str, Any]) -> NarrativePolicy:
     scopes = _negation_scopes(data)
     guard = _guard(phrase for phrase, bits in scopes.items() if bits & _BEFORE)
 
+    lookaround: list[tuple[str, str | None]] = []
+
     def add(kind: int, value: int, phrase: str, where: str, lookahead: bool = False) -> None:
         leaf = len(phrases)
         phrases.append((kind, value, phrase))
@@ -680,6 +696,10 @@ def policy_from_mapping(data: Mapping[str, Any]) -> NarrativePolicy:
             entries[kind].append((prefix, rest, leaf))
             if text:
                 plain.setdefault(text, leaf)
+        if any(piece[1].startswith(_LOOKAROUNDS) for piece in pieces) or pieces[0][1] == ",":
+            consumed = [piece for piece in pieces if not piece[1].startswith(_LOOKAROUNDS)]
+            for prefix, rest, _ in _spellings(consumed):
+                lookaround.append((prefix, None if prefix == " " else re.escape(prefix) + rest))
 
     for index, category in enumerate(categories):
         for number, cue in enumerate(category.cues, 1):
@@ -701,7 +721,7 @@ def policy_from_mapping(data: Mapping[str, Any]) -> NarrativePolicy:
     for number, phrase in enumerate(_phrases(data, "breaks", ""), 1):
         add(_BREAK, 0, phrase, f"breaks item {number}", lookahead=True)
     try:
-        compiled = _compile(entries, phrases, plain, hedges)
+        compiled = _compile(entries, phrases, plain, hedges, lookaround)
     except re.error as exc:  # a phrase the syntax check let through: name the lexicon
         raise RuleError(f"narrative: the lexicon does not compile ({exc.msg})") from exc
     return NarrativePolicy(categories=categories, scope_chars=scope, compiled=compiled)
@@ -772,7 +792,6 @@ def _read(lowered: str, start: int, policy: NarrativePolicy) -> NarrativeScan:
     categories = policy.categories
     window = policy.scope_chars
     memo = compiled.memo
-    lookaround = compiled.lookaround_prefixes
     breaks = [stop.start() for stop in _NEXT_BREAK.finditer(lowered, start + 1)]
     breaks.append(len(lowered))
     next_break = breaks[0]
@@ -812,7 +831,7 @@ def _read(lowered: str, start: int, policy: NarrativePolicy) -> NarrativeScan:
             phrase = _classify(lowered, position + 1, len(lowered), compiled)
             if phrase is None:  # cannot happen: the classifier mirrors the scanner
                 continue
-            if len(memo) < _MEMO_LIMIT and not word.startswith(lookaround):
+            if len(memo) < _MEMO_LIMIT and _memo_safe(word, compiled):
                 memo[word] = phrase
         kind, value, text = phrase
         if kind == _CUE:
