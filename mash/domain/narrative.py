@@ -72,11 +72,11 @@ token ``!(on|up)`` stops the cue when the next word is one of those ("chok* !(on
 "choked on a grape"). Only a break may start with a lone ``,``. A ``>`` between two words of
 a cue makes the words after it a condition: they must follow, but they are not consumed, so
 they are read again as whatever they are ("pupil told her teacher > ~6 hit": the telling is
-one concern, and "touches her private parts" after it is still sexual harm); a gap after
-``>`` never passes a negation word ("said dad did not hit her") nor, like every gap, a
-punctuation mark. Every quantifier the compiler emits is possessive or a lazy count of at most
-six words, so a scan is linear in the text: a megabyte takes well under a second
-(tests/unit/domain/test_narrative.py).
+one concern, and "touches her private parts" after it is still sexual harm). No gap passes a
+negation word ("said dad did not hit her", "the child is not evil": the negation is read in
+its own right) nor a punctuation mark. Every quantifier the compiler emits is possessive or a
+lazy count of at most six words, so a scan is linear in the text: a megabyte takes well under a
+second (tests/unit/domain/test_narrative.py).
 
 Speed
 -----
@@ -398,8 +398,8 @@ def _phrase_pieces(
 ) -> list[_Piece]:
     """Compile a phrase. With ``tail_lookahead`` only the first word is consumed and the rest
     must follow (breaks, which must not swallow the words of a cue). A cue's ``>`` does the
-    same from where it stands: the words after it must follow but are left to be read, and a
-    gap there (``~N``) never passes a word ``guard`` matches (a negation)."""
+    same from where it stands: the words after it must follow but are left to be read. A gap
+    (``~N``) never passes a word ``guard`` matches (a negation)."""
     tokens = phrase.split()
     if not tokens:
         raise RuleError(f"narrative: {where} must be a non-empty phrase")
@@ -436,7 +436,7 @@ def _phrase_pieces(
             raise RuleError(f"narrative: {where}: only a break may start with a lone comma")
         if number > 0:
             if gap is not None:
-                skip = guard if target is tail else ""
+                skip = guard
                 target.append(("re", rf"(?:{_SPACE}{skip}[\w'-]++){{0,{gap}}}?"))
                 gap = None
             target.append(("re", _SPACE))

@@ -270,6 +270,9 @@ def test_denials_negate_only_self_reported_states(
         "He was possessed by anger and punched the wall.",
         "Painkillers prescribed for a sore throat.",
         "Knife crime awareness assembly for Year 9.",
+        # a gap never passes a negation word
+        "The child is not evil, she is just unwell.",
+        "He said he would never kill her.",
     ],
 )
 def test_innocuous_uses_of_cue_words_raise_nothing(text: str, policy: NarrativePolicy) -> None:
