@@ -143,7 +143,8 @@ her"; "sex offender" read by risk_adult, not sexual_harm's bare "sex"; "not know
 negation, not the hedge "not known". Probing innocuous phrasings then narrowed cues that read
 too much ("about to be ... home", "two phones", "denied access to drugs", "threw him out of
 the kitchen", a child "not seen by the dentist", talks about exploitation, bare "untreated",
-"no access visits"). Left: a child's account whose harm comes more than six words after the
+"no access visits"), and no gap passes a negation word any more (only gaps after ``>`` did),
+which changed no figure. Left: a child's account whose harm comes more than six words after the
 telling, ages (a 13 year old's partner of 19), tense ("evicted in 2015", "used to drink
 heavily"), and who was hurt (a child's account of hitting a sibling reads as a disclosure).
 """
