@@ -39,11 +39,17 @@ FLOORS: dict[str, tuple[float, float]] = {
     # N048 (a 13 year old's partner is 19: the harm is in the ages), N142 (photos "in the
     # shower": the harm is in the setting).
     "sexual_harm": (0.85, 0.8),
-    # N087 (a parent believes his son was replaced by an impostor); N088 (a resolved psychosis
-    # still flags: raise-only).
+    # N087 (a parent believes his son was replaced by an impostor, but "is not his real son"
+    # comes first and a belief's words never pass a negation), N266 (a mother "says" the baby
+    # is not hers: no word of belief); N088 (a resolved psychosis still flags: raise-only).
     "delusion": (0.8, 0.8),
-    # N087 again; N092 (the children's school "poisoning their lunches").
-    "child_in_delusion": (0.65, 0.8),
+    # N048 (a 13 year old's partner is 19) and N182 (a boyfriend "who is 23"): the harm is in
+    # the ages, which words do not carry.
+    "exploitation": (0.8, 0.8),
+    # The child's account is read only when the harm follows the telling within six words in
+    # the same clause: N053 and N229 put seven or eight words between, N154 describes the harm
+    # by a position ("holding her by the neck"), N012 names the teller in an earlier clause.
+    "disclosure": (0.75, 0.8),
 }
 
 
@@ -159,7 +165,10 @@ def test_negated_cues_raise_nothing(text: str, policy: NarrativePolicy) -> None:
         ("No weapon was found but she says he held a knife.", {"weapon"}),
         ("No injuries. He grabbed her by the throat.", {"strangulation"}),
         ("No injuries, she says he grabbed her by the throat.", {"strangulation"}),
-        ("No injuries \u2013 child says dad put his hands round her throat.", {"strangulation"}),
+        (
+            "No injuries \u2013 child says dad put his hands round her throat.",
+            {"strangulation", "disclosure"},
+        ),
         ("He was not at home and the children were left alone.", {"left_alone"}),
         # a list after a negation stays negated
         ("No bruising, cuts or marks seen.", set()),
@@ -261,10 +270,106 @@ def test_denials_negate_only_self_reported_states(
         "He was possessed by anger and punched the wall.",
         "Painkillers prescribed for a sore throat.",
         "Knife crime awareness assembly for Year 9.",
+        # a gap never passes a negation word
+        "The child is not evil, she is just unwell.",
+        "He said he would never kill her.",
     ],
 )
 def test_innocuous_uses_of_cue_words_raise_nothing(text: str, policy: NarrativePolicy) -> None:
     assert found(text, policy) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the named offender is risk_adult, not also sexual_harm; a child harmed is still both
+        ("Mum's partner is a registered sex offender.", {"risk_adult"}),
+        ("He has convictions for sexual offences against a child.", {"risk_adult"}),
+        (
+            "Investigated for sexual abuse of a child; he visits daily.",
+            {"risk_adult", "sexual_harm"},
+        ),
+        # a pattern of injury is patterned_injury, not also injury
+        ("Fingertip bruising to the upper arms.", {"patterned_injury"}),
+        ("Hand-shaped mark on his cheek.", {"patterned_injury"}),
+        ("Bruising to the shins.", {"injury"}),
+        ("Bitten by the family dog.", {"injury"}),
+        # marks on the neck stay strangulation
+        ("Grip marks on her neck.", {"strangulation"}),
+        # an overdose stays suicide whatever the drug
+        ("Overdosed on ketamine at a party.", {"suicide"}),
+        # criminal grooming is exploitation; "groomed" alone stays sexual_harm
+        ("Being groomed by a gang to sell drugs.", {"exploitation"}),
+        ("Concerns she is being groomed online.", {"sexual_harm"}),
+    ],
+)
+def test_the_specific_category_takes_the_span(
+    text: str, expected: set[str], policy: NarrativePolicy
+) -> None:
+    assert found(text, policy) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pupil told her teacher that daddy hits her.", {"disclosure"}),
+        (
+            "12 year old told staff her uncle touches her private parts.",
+            {"disclosure", "sexual_harm"},
+        ),
+        ("Pupil said dad did not hit her.", set()),
+        ("Pupil told her teacher she was happy at home.", set()),
+        ("Pupil said she hurts herself when she is sad.", {"self_harm"}),
+        # an adult's account is not a child's disclosure
+        ("Mother disclosed that her partner hit her.", set()),
+        ("Mum told the teacher that dad hits her.", set()),
+    ],
+)
+def test_a_disclosure_is_the_childs_own_account(
+    text: str, expected: set[str], policy: NarrativePolicy
+) -> None:
+    assert found(text, policy) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Checks: not known to MAPPA.",
+        "No evidence of exploitation.",
+        "The family have never been evicted.",
+        "Insulin given at every meal, never missed.",
+        "YP was kicked out of the lesson for swearing.",
+        "Year 8 watched a news story about a sex offender.",
+        "Mum had the immersion heater fixed.",
+        "Father has not been seen since the injunction.",
+        "Child seen alone at school today.",
+        "Parents declined the flu vaccine; child well.",
+        "Tried cannabis once, has not used since.",
+        "The baby is about to be discharged home.",
+        "Exploitation awareness assembly for Year 9.",
+    ],
+)
+def test_innocuous_or_negated_uses_of_the_new_cues_raise_nothing(
+    text: str, policy: NarrativePolicy
+) -> None:
+    assert found(text, policy) == set()
+
+
+def test_a_specific_categorys_hint_is_never_below_the_generic_ones(policy: NarrativePolicy) -> None:
+    # (specific, generic) pairs whose spans the specific category takes (the lexicon header)
+    pairs = [
+        ("strangulation", "injury"),
+        ("head_injury", "injury"),
+        ("self_harm", "injury"),
+        ("patterned_injury", "injury"),
+        ("risk_adult", "sexual_harm"),
+        ("exploitation", "sexual_harm"),
+        ("substance_heavy", "intoxication"),
+        ("child_in_delusion", "delusion"),
+        ("disclosure", "child_fearful"),
+    ]
+    for specific, generic in pairs:
+        assert policy.category(specific).level_hint >= policy.category(generic).level_hint
 
 
 def test_a_threat_to_kill_oneself_is_suicide_not_a_threat(policy: NarrativePolicy) -> None:
@@ -437,6 +542,27 @@ def test_the_default_lexicon_cites_guidance_for_every_category(policy: Narrative
         assert category.guidance and category.level_hint in (3, 4)
 
 
+def test_words_after_a_lookahead_must_follow_but_are_left_to_be_read() -> None:
+    data = minimal(negations=["no", "not", "(didn't|wasn't)"])
+    data["categories"]["told"] = {
+        "label": "A child's account",
+        "level_hint": 4,
+        "guidance": "Working Together 2023",
+        "cues": ["(child|pupil) ~2 (told|said) > ~6 (hit|knife)"],
+    }
+    policy = policy_from_mapping(data)
+    # the words after > are read again: the knife is a weapon as well as what the child said
+    assert found("Pupil told her teacher dad has a knife.", policy) == {"told", "weapon"}
+    assert found("Child said dad hit her.", policy) == {"told"}
+    # a negation between is not passed over, nor is the end of a clause
+    assert found("Child said dad did not hit her.", policy) == set()
+    assert found("Child said dad didn't hit her.", policy) == set()
+    assert found("Child said she was fine. Dad hit the dog.", policy) == set()
+    assert found("Child told her teacher she was happy.", policy) == set()
+    (concern,) = scan("Child said dad hit her.", policy).concerns
+    assert concern.cue == "(child|pupil) ~2 (told|said) > ~6 (hit|knife)"
+
+
 def with_cue(cue: str) -> dict[str, Any]:
     data = minimal()
     data["categories"]["weapon"]["cues"] = [cue]
@@ -465,6 +591,9 @@ def with_cue(cue: str) -> dict[str, Any]:
         (with_cue("(knife|gun)? point"), "must start with a letter or digit"),
         (with_cue(""), "non-empty phrase"),
         (with_cue(", knife"), "only a break may start with a lone comma"),
+        (with_cue("> knife"), "> may stand once, between two words"),
+        (with_cue("knife >"), "> may stand once, between two words"),
+        (with_cue("knife > a > b"), "> may stand once, between two words"),
     ],
 )
 def test_a_bad_lexicon_is_refused_naming_what_is_wrong(data: Any, message: str) -> None:
