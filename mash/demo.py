@@ -25,6 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mash.config import Settings
+from mash.domain.routes import Route
 from mash.errors import MashError
 
 AGENCY_ID_FIELDS = {"police": "ppn_id", "health": "referralId", "council": "request_ref"}
@@ -110,7 +111,7 @@ def _show_queues(decided: list[dict]) -> None:
     table = Table(title="Routed queues (children decided in this demo)")
     table.add_column("queue")
     table.add_column("children", justify="right")
-    for route in ("s47", "assessment", "caf", "universal"):
+    for route in Route.ordered():
         table.add_row(f"mash.queue.{route}", str(routes.get(route, 0)))
     out.print(table)
     if flags:
@@ -156,7 +157,7 @@ def run_demo(referrals: int, seed: int, timeout: float) -> int:
     by_route: dict[str, dict] = {}
     for decision in decided:
         by_route.setdefault(str(decision["route"]), decision)
-    for route in ("s47", "assessment", "caf", "universal"):
+    for route in Route.ordered():
         if route in by_route:
             _mash("audit", "show", str(by_route[route]["decision_id"]), "--as", "demo")
     _mash("audit", "verify")

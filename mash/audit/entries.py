@@ -18,9 +18,9 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from mash.audit.canonical import NotCanonical, canonical_json
+from mash.domain.routes import Route
 from mash.errors import InvalidDecision
 
-ROUTES: tuple[str, ...] = ("s47", "assessment", "caf", "universal")
 KINDS: tuple[str, ...] = ("decision", "override")
 OVERRIDE_ACTIONS: tuple[str, ...] = ("CLAIM", "CONFIRM", "OVERRIDE", "TRANSFER")
 # Staff actions that change no decision: claiming an item, handing a confirmed one on.
@@ -149,8 +149,9 @@ def _check_route(d: Mapping[str, Any], decision_id: str) -> None:
     confirming = d["kind"] == "override" and d.get("action") == "CONFIRM"
     if d.get("route") is None and confirming:
         return
-    if d.get("route") not in ROUTES:
-        raise InvalidDecision(f"decision {decision_id}: route must be one of {', '.join(ROUTES)}")
+    if Route.parse(d.get("route")) is None:
+        routes = ", ".join(Route.ordered())
+        raise InvalidDecision(f"decision {decision_id}: route must be one of {routes}")
 
 
 def _check_numbers(d: Mapping[str, Any], decision_id: str) -> None:

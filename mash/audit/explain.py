@@ -4,7 +4,8 @@ Pure: decision dicts in, text out. Codes become words (routes, levels, check out
 identity matches, flags, referral sources), every rule that fired is listed with its reason
 and evidence, and the human decisions that followed are shown after the proposal: the
 router only proposes, and the record must show who confirmed or changed it, when, and why.
-Times are shown in UK local time, as staff read them.
+Times are shown in UK local time, as staff read them. A route's words are its own
+(``Route.description``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-UK = ZoneInfo("Europe/London")
+from mash.domain.routes import Route
 
-ROUTES: Mapping[str, str] = {
-    "s47": "child protection, a strategy discussion the same working day under section 47",
-    "assessment": "a statutory single assessment of a child in need under section 17",
-    "caf": "early help, family support through the Common Assessment Framework",
-    "universal": "universal services, no statutory service needed, logged and signposted",
-}
+UK = ZoneInfo("Europe/London")
 
 LEVELS: Mapping[int, str] = {
     1: "level 1, universal",
@@ -126,7 +122,8 @@ def _value(value: Any) -> str:
 def describe_route(route: str | None) -> str:
     if route is None:
         return "the route proposed"
-    return f"{route} ({ROUTES.get(route, 'an unknown route')})"
+    known = Route.parse(route)
+    return f"{route} ({known.description if known is not None else 'an unknown route'})"
 
 
 def _heading(d: Mapping[str, Any]) -> list[str]:

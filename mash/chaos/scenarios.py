@@ -28,6 +28,7 @@ from mash.chaos.processes import Message, Worker, Workers, record_messages, refe
 from mash.chaos.processes import workers as worker_pool
 from mash.chaos.proxy import Proxy
 from mash.domain.referral import Referral
+from mash.domain.routes import Route
 from mash.errors import MashError, UsageError
 from mash.topics import Topics
 
@@ -675,7 +676,7 @@ def poison(stage: Stage, size: Size, seed: int = 7) -> tally.Result:
             )
         for d in logged:
             if (d["agency"], d["source_id"]) in poisoned_ids and not (
-                d["route"] == "assessment"
+                d["route"] == Route.ASSESSMENT
                 and [r["id"] for r in d["rules"]] == ["engine.error"]
                 and d["rules"][0]["evidence"].get("error")
             ):

@@ -16,9 +16,9 @@ from typing import Any, Final, Literal
 import orjson
 
 from mash.domain.referral import Adult, Child, Referral
+from mash.domain.routes import Route as Route  # re-exported: mash.rules.corpus imports it here
 from mash.errors import DecodeError
 
-Route = Literal["s47", "assessment", "caf", "universal"]
 Match = Literal["EXACT", "PROBABLE", "POSSIBLE", "NONE"]
 CheckOutcome = Literal["FOUND", "NOT_FOUND", "UNAVAILABLE"]
 
@@ -288,7 +288,8 @@ def fired_rule_to_dict(rule: FiredRule) -> dict[str, Any]:
 
 def decision_to_dict(decision: Decision) -> dict[str, Any]:
     """The decision dict of the team brief, exactly those keys (JSON-safe when ``facts`` and
-    the rules' evidence are, which the rule engine guarantees)."""
+    the rules' evidence are, which the rule engine guarantees). The route is written as its
+    plain text, as it is read back from JSON, Avro and the log."""
     return {
         "decision_id": decision.decision_id,
         "kind": decision.kind,
@@ -300,7 +301,7 @@ def decision_to_dict(decision: Decision) -> dict[str, Any]:
         "household_id": decision.household_id,
         "match": decision.match,
         "match_score": decision.match_score,
-        "route": decision.route,
+        "route": str(decision.route),
         "level": decision.level,
         "rules": [fired_rule_to_dict(rule) for rule in decision.rules],
         "checks": dict(decision.checks),
@@ -358,7 +359,7 @@ def decision_from_dict(obj: Mapping[str, Any]) -> Decision:
             household_id=str(obj.get("household_id") or ""),
             match=obj["match"],
             match_score=float(obj.get("match_score") or 0.0),
-            route=obj["route"],
+            route=Route(obj["route"]),
             level=int(obj["level"]),
             rules=tuple(
                 FiredRule(

@@ -45,7 +45,6 @@ from mash.domain.decision import (
     Decision,
     FiredRule,
     Match,
-    Route,
     household_id,
     input_digest,
     make_decision_id,
@@ -56,6 +55,7 @@ from mash.domain.narrative import NO_CONCERNS, NarrativeScan
 from mash.domain.normalise import is_valid_nhs_number
 from mash.domain.records import RecordLookup
 from mash.domain.referral import Child, Referral
+from mash.domain.routes import Route
 from mash.domain.values import as_utc
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,7 @@ class Router:
             level = self.rules.assessment_level
             return (
                 level,
-                "assessment",
+                Route.ASSESSMENT,
                 (engine_error_rule(exc, level),),
                 (FLAG_ENGINE_ERROR,),
                 facts,
