@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from mash.domain.decision import DecisionRecord
     from mash.rules.corpus import CorpusReport
     from mash.rules.loader import RuleFileReport
     from mash.rules.offline import Bad, Emit, RouteSummary
@@ -237,7 +238,7 @@ def _progress(emit: Emit) -> Iterator[Emit]:
     done = 0
     with _err.status("routing") as status:
 
-        def counted(batch: list[dict[str, Any]]) -> None:
+        def counted(batch: list[DecisionRecord]) -> None:
             nonlocal done
             emit(batch)
             done += len(batch)
