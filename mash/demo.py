@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -25,7 +26,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mash.config import Settings
+from mash.domain.routes import Route
 from mash.errors import MashError
+
+if TYPE_CHECKING:
+    from mash.domain.decision import DecisionRecord
 
 AGENCY_ID_FIELDS = {"police": "ppn_id", "health": "referralId", "council": "request_ref"}
 RECORD_KINDS = ("social-care", "early-help", "police", "health")
@@ -78,7 +83,7 @@ def _expected_children(data: Path) -> set[tuple[str, str, int]]:
     return wanted
 
 
-def _decided(url: str, wanted: set[tuple[str, str, int]]) -> list[dict[str, object]]:
+def _decided(url: str, wanted: set[tuple[str, str, int]]) -> list[DecisionRecord]:
     from mash.audit.store import open_log
 
     with open_log(url) as log:
@@ -90,7 +95,9 @@ def _decided(url: str, wanted: set[tuple[str, str, int]]) -> list[dict[str, obje
         ]
 
 
-def _wait_for_log(url: str, wanted: set[tuple[str, str, int]], timeout: float) -> list[dict]:
+def _wait_for_log(
+    url: str, wanted: set[tuple[str, str, int]], timeout: float
+) -> list[DecisionRecord]:
     """Poll the decision log until every expected child has its decision (or time runs out)."""
     columns = (TextColumn("decided"), BarColumn(), TextColumn("{task.completed}/{task.total}"))
     deadline = time.monotonic() + timeout
@@ -104,13 +111,13 @@ def _wait_for_log(url: str, wanted: set[tuple[str, str, int]], timeout: float) -
             time.sleep(1.0)
 
 
-def _show_queues(decided: list[dict]) -> None:
-    routes = Counter(str(d["route"]) for d in decided)
-    flags = Counter(flag for d in decided for flag in d["flags"])  # type: ignore[attr-defined]
+def _show_queues(decided: list[DecisionRecord]) -> None:
+    routes = Counter(d["route"] for d in decided)
+    flags = Counter(flag for d in decided for flag in d["flags"])
     table = Table(title="Routed queues (children decided in this demo)")
     table.add_column("queue")
     table.add_column("children", justify="right")
-    for route in ("s47", "assessment", "caf", "universal"):
+    for route in Route.ordered():
         table.add_row(f"mash.queue.{route}", str(routes.get(route, 0)))
     out.print(table)
     if flags:
@@ -153,10 +160,10 @@ def run_demo(referrals: int, seed: int, timeout: float) -> int:
 
     out.rule("6. The routed queues and the decision log")
     _show_queues(decided)
-    by_route: dict[str, dict] = {}
+    by_route: dict[str, DecisionRecord] = {}
     for decision in decided:
-        by_route.setdefault(str(decision["route"]), decision)
-    for route in ("s47", "assessment", "caf", "universal"):
+        by_route.setdefault(decision["route"], decision)
+    for route in Route.ordered():
         if route in by_route:
             _mash("audit", "show", str(by_route[route]["decision_id"]), "--as", "demo")
     _mash("audit", "verify")

@@ -1,16 +1,18 @@
 """Topic names of the design contract, in one place.
 
 A ``prefix`` lets tests (and a shared dev cluster) run side by side without seeing each other's
-messages: every name below gets it in front.
+messages: every name below gets it in front. There is one queue topic per route
+(:class:`mash.domain.routes.Route`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mash.domain.routes import Route
+
 AGENCIES: tuple[str, ...] = ("police", "health", "council")
 RECORD_KINDS: tuple[str, ...] = ("social-care", "early-help", "police", "health")
-ROUTES: tuple[str, ...] = ("s47", "assessment", "caf", "universal")
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Topics:
         return [self.records(k) for k in RECORD_KINDS]
 
     def queues(self) -> list[str]:
-        return [self.queue(r) for r in ROUTES]
+        return [self.queue(r) for r in Route.ordered()]
 
     def all(self) -> list[str]:
         return [

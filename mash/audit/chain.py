@@ -28,6 +28,7 @@ from typing import Any
 
 from mash.audit.canonical import CURRENT_FORMAT, FORMAT_1, FORMAT_2, canonical_json
 from mash.audit.entries import Prepared
+from mash.domain.decision import DecisionRecord
 
 __all__ = [
     "GENESIS",
@@ -101,7 +102,7 @@ class SealedEntry:
 
     seq: int
     created_at: str
-    decision: dict[str, Any]
+    decision: DecisionRecord
     body: str
     leaf: bytes
     prev_hash: bytes

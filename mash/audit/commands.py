@@ -64,12 +64,12 @@ def _filter(
     since: str | None,
     until: str | None,
 ) -> QueryFilter:
-    from mash.audit.entries import ROUTES
     from mash.audit.store import QueryFilter
+    from mash.domain.routes import Route
     from mash.errors import UsageError
 
-    if route is not None and route not in ROUTES:
-        raise UsageError(f"--route must be one of {', '.join(ROUTES)}")
+    if route is not None and Route.parse(route) is None:
+        raise UsageError(f"--route must be one of {', '.join(Route.ordered())}")
     return QueryFilter(
         child_key=child_key,
         source_id=source_id,

@@ -15,12 +15,13 @@ from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from mash.audit.canonical import NotCanonical, canonical_json
+from mash.domain.decision import DecisionRecord
+from mash.domain.routes import Route
 from mash.errors import InvalidDecision
 
-ROUTES: tuple[str, ...] = ("s47", "assessment", "caf", "universal")
 KINDS: tuple[str, ...] = ("decision", "override")
 OVERRIDE_ACTIONS: tuple[str, ...] = ("CLAIM", "CONFIRM", "OVERRIDE", "TRANSFER")
 # Staff actions that change no decision: claiming an item, handing a confirmed one on.
@@ -149,8 +150,9 @@ def _check_route(d: Mapping[str, Any], decision_id: str) -> None:
     confirming = d["kind"] == "override" and d.get("action") == "CONFIRM"
     if d.get("route") is None and confirming:
         return
-    if d.get("route") not in ROUTES:
-        raise InvalidDecision(f"decision {decision_id}: route must be one of {', '.join(ROUTES)}")
+    if Route.parse(d.get("route")) is None:
+        routes = ", ".join(Route.ordered())
+        raise InvalidDecision(f"decision {decision_id}: route must be one of {routes}")
 
 
 def _check_numbers(d: Mapping[str, Any], decision_id: str) -> None:
@@ -180,7 +182,7 @@ class Prepared:
     dead-letter a bad one alone) and the store then only seals and inserts.
     """
 
-    decision: dict[str, Any]
+    decision: DecisionRecord
     body: bytes
     columns: dict[str, Any]
 
@@ -247,15 +249,17 @@ def prepare_entry(decision: Mapping[str, Any]) -> Prepared:
             parse_instant(d[name], name, decision_id)
     _check_numbers(d, decision_id)
     _check_lists(d, decision_id)
-    return Prepared(d, body, columns_of(d))
+    # Checked above, so from here on it is what the log stores: a decision record.
+    return Prepared(cast(DecisionRecord, d), body, columns_of(d))
 
 
-def prepare(decision: Mapping[str, Any]) -> dict[str, Any]:
+def prepare(decision: Mapping[str, Any]) -> DecisionRecord:
     """Validate one decision or override dict and return its JSON-ready, narrative-free form.
 
     Raises InvalidDecision naming the decision id and the field, never its content.
     """
-    return dict(json.loads(prepare_entry(decision).body))
+    record: DecisionRecord = json.loads(prepare_entry(decision).body)
+    return record
 
 
 def _joined(items: Sequence[str]) -> str:
@@ -367,8 +371,8 @@ class OverrideEvent:
 
 
 def override_entry(
-    event: OverrideEvent, superseded: Mapping[str, Any] | None
-) -> dict[str, Any] | None:
+    event: OverrideEvent, superseded: DecisionRecord | None
+) -> DecisionRecord | None:
     """The log entry for a staff action: CONFIRM and OVERRIDE supersede; CLAIM and TRANSFER
     change no decision and are not logged (the hub's tracker keeps them).
 

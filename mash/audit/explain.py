@@ -1,10 +1,11 @@
 """A logged decision in plain English, for the social worker or inspector asking "why?".
 
-Pure: decision dicts in, text out. Codes become words (routes, levels, check outcomes,
-identity matches, flags, referral sources), every rule that fired is listed with its reason
-and evidence, and the human decisions that followed are shown after the proposal: the
-router only proposes, and the record must show who confirmed or changed it, when, and why.
-Times are shown in UK local time, as staff read them.
+Pure: decision records (:class:`~mash.domain.decision.DecisionRecord`, as the log stores
+them) in, text out. Codes become words (routes, levels, check outcomes, identity matches,
+flags, referral sources), every rule that fired is listed with its reason and evidence, and
+the human decisions that followed are shown after the proposal: the router only proposes, and
+the record must show who confirmed or changed it, when, and why. Times are shown in UK local
+time, as staff read them. A route's words are its own (``Route.description``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-UK = ZoneInfo("Europe/London")
+from mash.domain.decision import DecisionRecord
+from mash.domain.routes import Route
 
-ROUTES: Mapping[str, str] = {
-    "s47": "child protection, a strategy discussion the same working day under section 47",
-    "assessment": "a statutory single assessment of a child in need under section 17",
-    "caf": "early help, family support through the Common Assessment Framework",
-    "universal": "universal services, no statutory service needed, logged and signposted",
-}
+UK = ZoneInfo("Europe/London")
 
 LEVELS: Mapping[int, str] = {
     1: "level 1, universal",
@@ -126,10 +123,11 @@ def _value(value: Any) -> str:
 def describe_route(route: str | None) -> str:
     if route is None:
         return "the route proposed"
-    return f"{route} ({ROUTES.get(route, 'an unknown route')})"
+    known = Route.parse(route)
+    return f"{route} ({known.description if known is not None else 'an unknown route'})"
 
 
-def _heading(d: Mapping[str, Any]) -> list[str]:
+def _heading(d: DecisionRecord) -> list[str]:
     agency = AGENCIES.get(str(d.get("agency")), str(d.get("agency") or "unknown agency"))
     index = d.get("child_index")
     child = f"child {index + 1}" if isinstance(index, int) else "a child"
@@ -142,7 +140,7 @@ def _heading(d: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _proposal(d: Mapping[str, Any]) -> list[str]:
+def _proposal(d: DecisionRecord) -> list[str]:
     level = d.get("level")
     level_text = LEVELS.get(level, f"level {level}") if isinstance(level, int) else "no level"
     return [
@@ -155,7 +153,7 @@ def _proposal(d: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _rules(d: Mapping[str, Any]) -> list[str]:
+def _rules(d: DecisionRecord) -> list[str]:
     rules: Sequence[Mapping[str, Any]] = d.get("rules") or []
     if not rules:
         return ["", "Why: no rule fired, so the lowest level applies."]
@@ -195,7 +193,7 @@ def _check_line(kind: str, outcome: str, detail: Mapping[str, Any]) -> list[str]
     return lines
 
 
-def _checks(d: Mapping[str, Any]) -> list[str]:
+def _checks(d: DecisionRecord) -> list[str]:
     checks: Mapping[str, str] = d.get("checks") or {}
     details: Mapping[str, Any] = d.get("check_details") or {}
     if not checks:
@@ -208,7 +206,7 @@ def _checks(d: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _identity_and_flags(d: Mapping[str, Any]) -> list[str]:
+def _identity_and_flags(d: DecisionRecord) -> list[str]:
     match = str(d.get("match"))
     score = d.get("match_score")
     scored = f" (match score {score:.2f})" if isinstance(score, int | float) else ""
@@ -222,7 +220,7 @@ def _identity_and_flags(d: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _staff_action(o: Mapping[str, Any], proposed: str | None) -> str:
+def _staff_action(o: DecisionRecord, proposed: str | None) -> str:
     actor, at = o.get("decided_by"), when(o.get("decided_at"))
     if o.get("action") == "CONFIRM" or o.get("route") in (None, proposed):
         verb = f"confirmed the route {describe_route(o.get('route') or proposed)}"
@@ -231,7 +229,7 @@ def _staff_action(o: Mapping[str, Any], proposed: str | None) -> str:
     return f"  - {at}: {actor} {verb}. Reason: {o.get('reason')}"
 
 
-def _human_review(d: Mapping[str, Any], overrides: Sequence[Mapping[str, Any]]) -> list[str]:
+def _human_review(d: DecisionRecord, overrides: Sequence[DecisionRecord]) -> list[str]:
     if not overrides:
         return [
             "",
@@ -245,7 +243,7 @@ def _human_review(d: Mapping[str, Any], overrides: Sequence[Mapping[str, Any]]) 
     return lines
 
 
-def explain(decision: Mapping[str, Any], overrides: Sequence[Mapping[str, Any]] = ()) -> str:
+def explain(decision: DecisionRecord, overrides: Sequence[DecisionRecord] = ()) -> str:
     """The whole story of one decision, in words a social worker understands."""
     lines = [
         *_heading(decision),
@@ -258,7 +256,7 @@ def explain(decision: Mapping[str, Any], overrides: Sequence[Mapping[str, Any]] 
     return "\n".join(lines)
 
 
-def explain_override(override: Mapping[str, Any], superseded: Mapping[str, Any] | None) -> str:
+def explain_override(override: DecisionRecord, superseded: DecisionRecord | None) -> str:
     """A staff entry on its own: what it changed, then the decision it superseded."""
     proposed = None if superseded is None else superseded.get("route")
     lines = [

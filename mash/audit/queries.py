@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from mash.audit.explain import explain, explain_override
 from mash.audit.store import DecisionLog, QueryFilter
+from mash.domain.decision import DecisionRecord
 from mash.errors import UsageError
 
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -94,7 +95,7 @@ def show_json(log: DecisionLog, decision_id: str, who: str) -> dict[str, Any]:
 
 def query(
     log: DecisionLog, query: QueryFilter, who: str, limit: int | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[DecisionRecord]:
     """Decisions matching ``query`` in log order (at most ``limit``)."""
     detail = _filter_detail(query)
     if limit is not None:
@@ -106,7 +107,7 @@ def query(
         yield decision
 
 
-def summary(decision: Mapping[str, Any]) -> dict[str, Any]:
+def summary(decision: DecisionRecord) -> dict[str, Any]:
     """One line of a query answer: enough to pick a decision to ``show``."""
     rules = decision.get("rules") or []
     return {

@@ -47,6 +47,7 @@ from mash.audit.entries import (
     prepare_entry,
 )
 from mash.audit.store import DecisionLog
+from mash.domain.decision import DecisionRecord
 from mash.errors import AuditError, BrokerError, InvalidDecision, MashError
 from mash.kafka import ClientSecurity, clients
 from mash.retry import Sleep, Stopped, retry_until_database_and_broker_are_back, until_set
@@ -272,14 +273,14 @@ class Sink:
         self._commit_for_monitoring(offsets)
         self.batch = Batch()
 
-    def _hold(self, batch: Batch, now: float) -> dict[str, Mapping[str, Any]]:
+    def _hold(self, batch: Batch, now: float) -> dict[str, DecisionRecord]:
         """Hold the batch's staff events; return the logged decisions held events act on.
 
         The log is asked when new events arrive and every ``RECHECK_S``; in between, the
         decisions of the batch are what can release a held event. An event whose own id is
         already in the log was logged before a restart and is re-read: nothing to do.
         """
-        known: dict[str, Mapping[str, Any]] = {}
+        known: dict[str, DecisionRecord] = {}
         if batch.overrides or (len(self.holding) and now >= self.next_recheck):
             self.next_recheck = now + RECHECK_S
             wanted = self.holding.waiting_for()
@@ -296,7 +297,7 @@ class Sink:
         return known
 
     def _override_entries(
-        self, ready: list[Held[Any]], logged: Mapping[str, Mapping[str, Any]], batch: Batch
+        self, ready: list[Held[Any]], logged: Mapping[str, DecisionRecord], batch: Batch
     ) -> list[Prepared]:
         entries = []
         for held in ready:

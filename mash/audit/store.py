@@ -37,6 +37,7 @@ from mash.audit.canonical import CURRENT_FORMAT, NotCanonical
 from mash.audit.chain import GENESIS, access_leaf, chain_hash, row_of, seal
 from mash.audit.entries import Prepared, format_instant, jsonable, prepare_entry, unique_by_id
 from mash.audit.models import ACCESS, DECISIONS, OFFSETS
+from mash.domain.decision import DecisionRecord
 from mash.errors import AuditError, UsageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -369,14 +370,14 @@ class DecisionLog:
             result = conn.execution_options(stream_results=True, yield_per=1000).execute(statement)
             yield from result
 
-    def iter_decisions(self, since: date | None = None) -> Iterator[dict[str, Any]]:
+    def iter_decisions(self, since: date | None = None) -> Iterator[DecisionRecord]:
         """Every logged decision and override dict in log order, optionally from a date on.
 
         ``since`` compares with decided_at (UTC). Overrides have kind "override".
         """
         yield from self.find(QueryFilter(since=since))
 
-    def find(self, query: QueryFilter) -> Iterator[dict[str, Any]]:
+    def find(self, query: QueryFilter) -> Iterator[DecisionRecord]:
         """Decision dicts matching ``query``, in log order."""
         statement = (
             select(DECISIONS.c.body)
@@ -384,7 +385,7 @@ class DecisionLog:
             .order_by(DECISIONS.c.seq)
         )
         for row in self._stream(statement):
-            yield json.loads(row.body)
+            yield _record(row.body)
 
     def find_entries(self, query: QueryFilter) -> Iterator[dict[str, Any]]:
         """Like ``find`` but each with its place in the chain: seq, created_at, format, hashes."""
@@ -401,15 +402,15 @@ class DecisionLog:
                 "format": int(row.format),
                 "prev_hash": row.prev_hash,
                 "entry_hash": row.entry_hash,
-                "decision": json.loads(row.body),
+                "decision": _record(row.body),
             }
 
-    def get(self, decision_id: str) -> dict[str, Any] | None:
+    def get(self, decision_id: str) -> DecisionRecord | None:
         """One decision or override by id, or None."""
         return self.get_many([decision_id]).get(decision_id)
 
-    def get_many(self, decision_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
+    def get_many(self, decision_ids: Sequence[str]) -> dict[str, DecisionRecord]:
+        found: dict[str, DecisionRecord] = {}
         with translated("reading the decision log", self._url), self._engine.connect() as conn:
             for chunk in _chunks(list(dict.fromkeys(decision_ids))):
                 rows = conn.execute(
@@ -417,17 +418,17 @@ class DecisionLog:
                         DECISIONS.c.decision_id.in_(chunk)
                     )
                 )
-                found.update({r.decision_id: json.loads(r.body) for r in rows})
+                found.update({r.decision_id: _record(r.body) for r in rows})
         return found
 
-    def overrides_of(self, decision_id: str) -> list[dict[str, Any]]:
+    def overrides_of(self, decision_id: str) -> list[DecisionRecord]:
         """Staff confirmations and overrides of a decision, oldest first."""
         statement = (
             select(DECISIONS.c.body)
             .where(DECISIONS.c.supersedes == decision_id)
             .order_by(DECISIONS.c.seq)
         )
-        return [json.loads(row.body) for row in self._stream(statement)]
+        return [_record(row.body) for row in self._stream(statement)]
 
     def entry_rows(self) -> Iterator[dict[str, Any]]:
         """Every stored column of every entry, in seq order, for verification."""
@@ -440,6 +441,12 @@ class DecisionLog:
         statement = select(ACCESS).order_by(ACCESS.c.seq)
         for row in self._stream(statement):
             yield dict(row._mapping)
+
+
+def _record(body: str) -> DecisionRecord:
+    """A stored entry's decision: its sealed JSON, checked by ``prepare_entry`` when logged."""
+    record: DecisionRecord = json.loads(body)
+    return record
 
 
 def _access_leaf(seq: int, at: str, who: str, action: str, detail: Mapping[str, Any]) -> bytes:

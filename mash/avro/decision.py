@@ -1,4 +1,5 @@
-"""The decision dict (``mash.domain.decision.decision_to_dict``) <-> the ``decision`` subject.
+"""The decision record (``mash.domain.decision.DecisionRecord``, what ``decision_to_dict``
+returns) <-> the ``decision`` subject.
 
 Rule evidence, check details and facts travel as JSON text inside the Avro record: their shape
 follows the rule set (a new rule may cite a new fact), and a schema change per rule change would
@@ -13,13 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from mash.avro.forms import iso_instant
 from mash.avro.framing import Wire
 from mash.avro.registry import Registry
+from mash.domain.decision import DecisionRecord
 from mash.errors import DecodeError, SchemaError
 
 DECISION_SUBJECT = "decision"
@@ -83,8 +85,9 @@ def decision_to_avro(decision: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-def decision_from_avro(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Avro form -> the decision dict, in the field order of the contract."""
+def decision_from_avro(record: Mapping[str, Any]) -> DecisionRecord:
+    """Avro form -> the decision record, in the field order of the contract (the schema has
+    checked every typed field; the JSON texts are parsed here)."""
     decision_id = str(record.get("decision_id", "?"))
     out = dict(record)
     out["rules"] = [
@@ -96,7 +99,7 @@ def decision_from_avro(record: Mapping[str, Any]) -> dict[str, Any]:
     for name in _TIMES:
         out[name] = iso_instant(record[name])
     out["checks"] = dict(record["checks"])
-    return out
+    return cast(DecisionRecord, out)
 
 
 def _registry(registry: Registry | None) -> Registry:
@@ -104,7 +107,7 @@ def _registry(registry: Registry | None) -> Registry:
 
 
 def encode_decision(
-    decision: Mapping[str, Any],
+    decision: DecisionRecord,
     *,
     registry: Registry | None = None,
     wire: Wire | str = Wire.CONFLUENT,
@@ -121,7 +124,7 @@ def encode_decision(
         raise SchemaError(f"decision {decision.get('decision_id', '?')}: {exc}") from exc
 
 
-def decode_decision(payload: bytes, *, registry: Registry | None = None) -> dict[str, Any]:
-    """One framed ``decision`` message (either framing) -> the decision dict."""
+def decode_decision(payload: bytes, *, registry: Registry | None = None) -> DecisionRecord:
+    """One framed ``decision`` message (either framing) -> the decision record."""
     reg = _registry(registry)
     return decision_from_avro(reg.decode(payload, DECISION_SUBJECT))

@@ -16,12 +16,15 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from mash.bench.dataset import Dataset
 from mash.bench.machine import pin_to_one_core, restore_affinity
 from mash.bench.progress import Tracker
 from mash.bench.report import Outcome
+
+if TYPE_CHECKING:
+    from mash.domain.decision import DecisionRecord
 
 WARM_UP: Final = 2_000
 """Referrals routed (untimed) before the measured pass. The rule engine specialises its
@@ -80,9 +83,9 @@ class _Collect:
 
         self._write = writer(out)
         self._keep = keep
-        self.kept: list[dict[str, Any]] = []
+        self.kept: list[DecisionRecord] = []
 
-    def __call__(self, batch: list[dict[str, Any]]) -> None:
+    def __call__(self, batch: list[DecisionRecord]) -> None:
         self._write(batch)
         room = self._keep - len(self.kept)
         if room > 0:
@@ -91,7 +94,7 @@ class _Collect:
 
 def route_scenario(
     data: Dataset, count: int, keep: int, tracker: Tracker
-) -> tuple[Outcome, list[dict[str, Any]]]:
+) -> tuple[Outcome, list[DecisionRecord]]:
     """Offline routing of ``count`` referrals, in process and pinned to one core: the same
     functions ``mash route`` calls (read the file, map, decide, encode each decision as a
     JSON line), output to /dev/null. Also returns up to ``keep`` decision dicts."""
@@ -143,7 +146,7 @@ def route_scenario(
 # --------------------------------------------------------------------------- sink
 
 
-def _append_all(url: str, decisions: Sequence[dict[str, Any]], tracker: Tracker) -> float:
+def _append_all(url: str, decisions: Sequence[DecisionRecord], tracker: Tracker) -> float:
     """Seconds to append ``decisions`` to a fresh log at ``url`` in sink-sized batches."""
     from mash.audit.store import open_log
 
@@ -199,7 +202,7 @@ def _why(exc: BaseException) -> str:
 
 
 def sink_scenario(
-    decisions: Sequence[dict[str, Any]], postgres_url: str | None, tracker: Tracker
+    decisions: Sequence[DecisionRecord], postgres_url: str | None, tracker: Tracker
 ) -> Outcome:
     """Decisions per second appended to a new SQLite log and, given a URL, PostgreSQL."""
     from mash.bench.runner import FAILED

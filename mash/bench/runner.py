@@ -15,13 +15,16 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from mash.bench.config import WORKER_SCENARIOS, BenchConfig
 from mash.bench.machine import load_avg, machine_info
 from mash.bench.progress import Tracker
 from mash.bench.report import Outcome, document
 from mash.errors import MashError
+
+if TYPE_CHECKING:
+    from mash.domain.decision import DecisionRecord
 
 SCENARIO_KEYS: Final = {
     "baseline": ("baseline_msgs_per_s",),
@@ -105,7 +108,7 @@ def _offline(config: BenchConfig, data: Any, run: Run, tracker: Tracker) -> None
 
     if not (config.runs("route") or config.runs("sink")):
         return
-    decisions: list[dict[str, Any]] = []
+    decisions: list[DecisionRecord] = []
 
     def route() -> Outcome:
         outcome, kept = route_scenario(data, config.sizes.referrals, config.sizes.sink, tracker)

@@ -13,6 +13,7 @@ from typing import Any
 from kafka import TopicPartition
 
 from mash.chaos.processes import Message, Worker
+from mash.domain.decision import DecisionRecord
 from mash.kafka import clients
 
 SETTLE_STALL_S = 45.0
@@ -110,7 +111,7 @@ def read_topic(bootstrap: str, name: str, quiet_s: float = 3.0) -> list[Any]:
         consumer.close()
 
 
-def logged_decisions(db_url: str) -> list[dict[str, Any]]:
+def logged_decisions(db_url: str) -> list[DecisionRecord]:
     from mash.audit.store import open_log
 
     with open_log(db_url) as log:

@@ -27,7 +27,9 @@ from mash.chaos.harness import Feed, logged_count, logged_decisions, read_topic,
 from mash.chaos.processes import Message, Worker, Workers, record_messages, referral_message
 from mash.chaos.processes import workers as worker_pool
 from mash.chaos.proxy import Proxy
+from mash.domain.decision import DecisionRecord
 from mash.domain.referral import Referral
+from mash.domain.routes import Route
 from mash.errors import MashError, UsageError
 from mash.topics import Topics
 
@@ -102,7 +104,7 @@ class Run:
 
 
 Fault = Callable[[Run], None]
-Check = Callable[[Run, list[dict[str, Any]]], list[str]]
+Check = Callable[[Run, list[DecisionRecord]], list[str]]
 
 
 # --------------------------------------------------------------------------- data
@@ -396,7 +398,7 @@ def cluster_leader_kill(stage: Stage, size: Size, seed: int = 4) -> tally.Result
         described = nodes.describe(target)
         replicas = {len(p["replicas"]) for p in described}
 
-        def check(state: Run, logged: list[dict[str, Any]]) -> list[str]:
+        def check(state: Run, logged: list[DecisionRecord]) -> list[str]:
             state.notes.insert(0, f"3 nodes, {target} replicas per partition {sorted(replicas)}")
             kills = sum("kill -9" in note for note in state.notes)
             problems = [] if replicas == {3} else ["the ingest topic is not replicated 3 times"]
@@ -464,7 +466,7 @@ def fuzz(stage: Stage, size: Size, seed: int = 5) -> tally.Result:
         first.append(state.worker)
         state.notes.append(f"{size.fuzz} mutated payloads, {len(bad)} undecodable or invalid")
 
-    def check(state: Run, logged: list[dict[str, Any]]) -> list[str]:
+    def check(state: Run, logged: list[DecisionRecord]) -> list[str]:
         problems = []
         survived = bool(first) and first[0] is state.worker and state.worker_alive_at_end
         if not survived:
@@ -583,7 +585,7 @@ def db_outage(stage: Stage, size: Size, seed: int = 6) -> tally.Result:
                     f"{time.monotonic() - back:.1f} s after it came back"
                 )
 
-        def check(state: Run, logged: list[dict[str, Any]]) -> list[str]:
+        def check(state: Run, logged: list[DecisionRecord]) -> list[str]:
             problems = []
             if not all(survived):
                 problems.append("the sink died during a database outage instead of waiting")
@@ -666,7 +668,7 @@ def poison(stage: Stage, size: Size, seed: int = 7) -> tally.Result:
     def fault(state: Run) -> None:
         state.notes.append(f"{len(poisoned)} poison referrals under a rule that raises")
 
-    def check(state: Run, logged: list[dict[str, Any]]) -> list[str]:
+    def check(state: Run, logged: list[DecisionRecord]) -> list[str]:
         problems = []
         flagged = {(d["agency"], d["source_id"]) for d in logged if "ENGINE_ERROR" in d["flags"]}
         if flagged != poisoned_ids:
@@ -675,7 +677,7 @@ def poison(stage: Stage, size: Size, seed: int = 7) -> tally.Result:
             )
         for d in logged:
             if (d["agency"], d["source_id"]) in poisoned_ids and not (
-                d["route"] == "assessment"
+                d["route"] == Route.ASSESSMENT
                 and [r["id"] for r in d["rules"]] == ["engine.error"]
                 and d["rules"][0]["evidence"].get("error")
             ):

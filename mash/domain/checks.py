@@ -4,17 +4,20 @@ A check is FOUND (a record matched), NOT_FOUND (the records were available and n
 UNAVAILABLE (the records could not be consulted: not yet loaded, stale, or the lookup failed).
 UNAVAILABLE is never treated as NOT_FOUND: missing information must not lower a route.
 
-What a match contributes to the facts the rules see (contract with :mod:`mash.domain.facts`):
+What a match contributes to the facts the rules see (contract with :mod:`mash.domain.facts`).
+The rule is stated once, here, by :func:`is_confirmed` and :func:`is_uncertain`; the facts
+builder and the router ask them rather than testing outcomes and matches themselves:
 
 - FOUND with match EXACT or PROBABLE (:func:`is_confirmed`): the record is the child's; every
-  attribute counts, including reassuring ones (social-care status CLOSED, no MARAC).
-- FOUND with match POSSIBLE: the record *may* be the child's. Its attributes may only **raise**
-  concern (CP_PLAN or LOOKED_AFTER status, an open MARAC, a household risk to children, incident
-  counts, an open early-help episode, a CP-IS flag): they are used as if they were the child's,
-  because ignoring a possible CP plan is the worse error. They must never **lower** it: a
-  POSSIBLE record's status NONE/CLOSED, ``open_marac: false`` or a zero count says nothing about
-  the child, so for those the facts builder treats the kind as not known. The decision carries
-  IDENTITY_UNCERTAIN so a person confirms who the child is.
+  attribute counts, including a status or CP-IS flag of NONE, and a record without one reads
+  as NOT_RECORDED.
+- FOUND with match POSSIBLE (:func:`is_uncertain`): the record *may* be the child's. Its
+  attributes may only **raise** concern (a status other than NONE, an open MARAC, a household
+  risk to children, incident counts, an open early-help episode, a CP-IS flag): they are used
+  as if they were the child's, because ignoring a possible CP plan is the worse error. They
+  must never **lower** it: a POSSIBLE record's status NONE, ``open_marac: false`` or a zero
+  count says nothing about the child, so for those the facts builder keeps the not-found
+  default. The decision carries IDENTITY_UNCERTAIN so a person confirms who the child is.
 - NOT_FOUND: the agency holds nothing on the child (a fact: "not known to social care").
 - UNAVAILABLE: unknown. ``record`` is always ``None`` so nothing can be read from it by mistake;
   the rules fail upward (CHECKS_INCOMPLETE).

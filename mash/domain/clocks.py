@@ -26,22 +26,16 @@ Nothing here reads the wall clock: the time comes from an injected :class:`Clock
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, Protocol
 from zoneinfo import ZoneInfo
 
-from mash.domain.decision import Route
+from mash.domain.routes import Route
 from mash.domain.values import as_utc
 
-# Working days from the start day to each route's deadline (module docstring).
-ROUTE_WORKING_DAYS: Final[Mapping[str, int]] = {
-    "s47": 0,
-    "assessment": 1,
-    "caf": 1,
-    "universal": 1,
-}
+# Working days from the start day to each route's deadline: ``Route.working_days``.
 TRANSFER_WORKING_DAYS: Final = 5
 _START_CACHE: Final = 4096
 
@@ -187,7 +181,8 @@ def deadline_for(route: Route | str, received_at: datetime, calendar: WorkingCal
     the next working day after the start day. Unknown routes get the strictest clock (s47),
     so a misconfigured rule set can only shorten a deadline.
     """
-    days = ROUTE_WORKING_DAYS.get(route, 0)
+    known = Route.parse(route)
+    days = known.working_days if known is not None else 0
     if (
         days == 0
         and calendar.out_of_hours_s47 is not None

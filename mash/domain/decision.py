@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypedDict
 
 import orjson
 
 from mash.domain.referral import Adult, Child, Referral
+from mash.domain.routes import Route as Route  # re-exported: mash.rules.corpus imports it here
 from mash.errors import DecodeError
 
-Route = Literal["s47", "assessment", "caf", "universal"]
 Match = Literal["EXACT", "PROBABLE", "POSSIBLE", "NONE"]
 CheckOutcome = Literal["FOUND", "NOT_FOUND", "UNAVAILABLE"]
 
@@ -281,14 +281,73 @@ def parse_utc(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def fired_rule_to_dict(rule: FiredRule) -> dict[str, Any]:
+class FiredRuleRecord(TypedDict):
+    """A fired rule in a :class:`DecisionRecord`: ``{id, level, reason, evidence}``."""
+
+    id: str
+    level: int
+    reason: str
+    evidence: dict[str, Any]
+
+
+class _DecisionFields(TypedDict):
+    """The keys every :class:`DecisionRecord` has."""
+
+    decision_id: str
+    kind: Literal["decision", "override"]
+    agency: str
+    source_id: str
+    source_code: str
+    child_index: int
+    child_key: str
+    household_id: str
+    match: Match
+    match_score: float
+    route: str
+    level: int | None
+    rules: list[FiredRuleRecord]
+    checks: dict[str, CheckOutcome]
+    check_details: dict[str, dict[str, Any]]
+    flags: list[str]
+    facts: dict[str, Any]
+    rule_set_version: str | None
+    input_digest: str | None
+    received_at: str
+    decided_at: str
+    deadline: str
+    decided_by: str
+    supersedes: str | None
+    reason: str | None
+
+
+class DecisionRecord(_DecisionFields, total=False):
+    """A decision as plain data: the one shape the stream, the decision log and the hub share.
+
+    Exactly the dict :func:`decision_to_dict` returns, which the ``decision`` Avro subject
+    carries (``mash.avro.decision``), the decision log seals and gives back (``mash.audit``)
+    and the hub reads from ``mash.decisions`` (``mash.hub``). Times are ISO-8601 UTC text;
+    ``route`` is the text of a :class:`Route` (``Route(record["route"])`` for its rank, label
+    and clock), as JSON and Avro give it back.
+
+    The log keeps staff decisions in the same shape (``kind`` "override", written by
+    ``mash.audit.entries.override_entry``): only they carry ``action`` (CONFIRM or OVERRIDE),
+    and they have no ``level`` when the route was changed and no ``rule_set_version`` or
+    ``input_digest``, hence the ``None`` those fields allow. Code reading the log uses
+    ``.get`` on them, as entries logged by older versions may lack a key.
+    """
+
+    action: str
+
+
+def fired_rule_to_dict(rule: FiredRule) -> FiredRuleRecord:
     """``{id, level, reason, evidence}`` of the decision dict."""
     return {"id": rule.id, "level": rule.level, "reason": rule.reason, "evidence": rule.evidence}
 
 
-def decision_to_dict(decision: Decision) -> dict[str, Any]:
+def decision_to_dict(decision: Decision) -> DecisionRecord:
     """The decision dict of the team brief, exactly those keys (JSON-safe when ``facts`` and
-    the rules' evidence are, which the rule engine guarantees)."""
+    the rules' evidence are, which the rule engine guarantees). The route is written as its
+    plain text, as it is read back from JSON, Avro and the log."""
     return {
         "decision_id": decision.decision_id,
         "kind": decision.kind,
@@ -300,7 +359,7 @@ def decision_to_dict(decision: Decision) -> dict[str, Any]:
         "household_id": decision.household_id,
         "match": decision.match,
         "match_score": decision.match_score,
-        "route": decision.route,
+        "route": str(decision.route),
         "level": decision.level,
         "rules": [fired_rule_to_dict(rule) for rule in decision.rules],
         "checks": dict(decision.checks),
@@ -358,7 +417,7 @@ def decision_from_dict(obj: Mapping[str, Any]) -> Decision:
             household_id=str(obj.get("household_id") or ""),
             match=obj["match"],
             match_score=float(obj.get("match_score") or 0.0),
-            route=obj["route"],
+            route=Route(obj["route"]),
             level=int(obj["level"]),
             rules=tuple(
                 FiredRule(

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-from mash.domain.checks import CheckResult
+from mash.domain.checks import CheckResult, is_confirmed, is_uncertain
 from mash.domain.codes import CONCERN_CODES
 from mash.domain.narrative import NO_CONCERNS, NarrativeScan
 from mash.domain.referral import Child, Referral
@@ -60,7 +60,6 @@ DOMESTIC_ABUSE_CODES: Final = frozenset({"3A", "3B", "3C"})
 NARRATIVE_DOMESTIC_ABUSE: Final = frozenset({"strangulation", "threat_to_kill", "weapon"})
 """Narrative concern categories that, in a domestic abuse referral, count as the DASH markers
 of the same name (raise-only: a marker the form did not ask can still be read in the text)."""
-CONFIDENT_MATCHES: Final = frozenset({"EXACT", "PROBABLE"})
 
 # The record kinds as they appear in fact names (``social-care`` -> ``social_care_*``).
 CHECK_PREFIXES: Final[Mapping[str, str]] = {
@@ -738,7 +737,7 @@ def _check_facts(kind: str, check: CheckResult | None, on: date) -> dict[str, An
         return {available: False}
     if check.outcome != "FOUND" or check.record is None:
         return {available: True}
-    confident = check.match in CONFIDENT_MATCHES
+    confident = is_confirmed(check)
     facts: dict[str, Any] = {available: True, found: confident, match: check.match}
     facts.update(_RECORD_READERS[kind](check.record.attributes, on, confident))
     return facts
@@ -754,9 +753,7 @@ def records_facts(checks: Mapping[str, CheckResult], on: date) -> dict[str, Any]
         part = _check_facts(kind, check, on)
         if not part[available]:
             unavailable.append(kind)
-        uncertain = uncertain or (
-            check is not None and check.match == "POSSIBLE" and check.outcome == "FOUND"
-        )
+        uncertain = uncertain or (check is not None and is_uncertain(check))
         facts.update(part)
     facts["checks_unavailable"] = unavailable
     facts["identity_uncertain"] = uncertain

@@ -60,7 +60,8 @@ _PLACE_SCORE: Final[Mapping[str, float]] = {
     "unknown": 0.3,
     "different": 0.0,
 }
-_RANK: Final[Mapping[str, int]] = {"EXACT": 3, "PROBABLE": 2, "POSSIBLE": 1, "NONE": 0}
+MATCH_RANK: Final[Mapping[str, int]] = {"EXACT": 3, "PROBABLE": 2, "POSSIBLE": 1, "NONE": 0}
+"""How strong each identity match is: the order in which candidates, and checks, are ranked."""
 
 
 class IdentityMatch(NamedTuple):
@@ -284,7 +285,7 @@ def resolve(child: Profile, candidates: Sequence[PersonRecord]) -> IdentityMatch
         return only if only.match != "NONE" else NO_MATCH
     ranked = sorted(
         (m for m in (compare(child, record) for record in candidates) if m.match != "NONE"),
-        key=lambda m: (_RANK[m.match], m.score, m.record.updated_at if m.record else 0),
+        key=lambda m: (MATCH_RANK[m.match], m.score, m.record.updated_at if m.record else 0),
         reverse=True,
     )
     if not ranked:

@@ -30,6 +30,7 @@ from mash.domain.checks import (
     check_child,
     check_detail,
     check_outcomes,
+    is_uncertain,
 )
 from mash.domain.clocks import Clock, SystemClock, WorkingCalendar, deadline_for
 from mash.domain.codes import (
@@ -45,23 +46,22 @@ from mash.domain.decision import (
     Decision,
     FiredRule,
     Match,
-    Route,
     household_id,
     input_digest,
     make_decision_id,
 )
 from mash.domain.facts import child_facts
-from mash.domain.identity import Profile, child_key, child_profile
+from mash.domain.identity import MATCH_RANK, Profile, child_key, child_profile
 from mash.domain.narrative import NO_CONCERNS, NarrativeScan
 from mash.domain.normalise import is_valid_nhs_number
 from mash.domain.records import RecordLookup
 from mash.domain.referral import Child, Referral
+from mash.domain.routes import Route
 from mash.domain.values import as_utc
 
 log = logging.getLogger(__name__)
 
 ENGINE_ERROR_RULE: Final = "engine.error"
-_RANK: Final[Mapping[str, int]] = {"EXACT": 3, "PROBABLE": 2, "POSSIBLE": 1, "NONE": 0}
 
 
 class Outcome(Protocol):
@@ -220,7 +220,7 @@ class Router:
             level = self.rules.assessment_level
             return (
                 level,
-                "assessment",
+                Route.ASSESSMENT,
                 (engine_error_rule(exc, level),),
                 (FLAG_ENGINE_ERROR,),
                 facts,
@@ -289,7 +289,7 @@ def best_match(results: Iterable[CheckResult]) -> tuple[Match, float]:
     for result in results:
         if result.outcome != "FOUND":
             continue
-        if (_RANK[result.match], result.score) > (_RANK[best[0]], best[1]):
+        if (MATCH_RANK[result.match], result.score) > (MATCH_RANK[best[0]], best[1]):
             best = (result.match, result.score)
     return best
 
@@ -303,7 +303,7 @@ def router_flags(
 ) -> list[str]:
     """Flags the router adds whatever the rules say: data a person must look at."""
     flags = []
-    if any(r.outcome == "FOUND" and r.match == "POSSIBLE" for r in checks.values()):
+    if any(map(is_uncertain, checks.values())):
         flags.append(FLAG_IDENTITY_UNCERTAIN)
     if any(r.outcome == "UNAVAILABLE" for r in checks.values()):
         flags.append(FLAG_CHECKS_INCOMPLETE)

@@ -52,16 +52,18 @@ from mash.domain.conditions import (
     condition_names,
     condition_parts,
 )
-from mash.domain.decision import FiredRule, Route
+from mash.domain.decision import FiredRule
 from mash.domain.facts import CHECK_PREFIXES, FACTS, default_facts
 from mash.domain.narrative import NO_CONCERNS, NarrativePolicy, NarrativeScan
 from mash.domain.narrative import policy_from_mapping as narrative_from_mapping
 from mash.domain.narrative import scan as scan_narrative
+from mash.domain.routes import Route
 from mash.domain.screening import ScreeningPolicy, policy_from_mapping, screen
 from mash.errors import RuleError
 
-ROUTE_RANK: Final[Mapping[str, int]] = {"universal": 0, "caf": 1, "assessment": 2, "s47": 3}
-"""How intensive a route is; ``whatif`` calls a move to a lower rank a downgrade."""
+ROUTE_RANK: Final[Mapping[str, int]] = {route: route.rank for route in reversed(Route.ordered())}
+"""``Route.rank`` by route text, least intensive first (the order the ``levels`` errors name
+the routes in); kept for ``mash.rules.corpus`` and the rule tests, which look routes up here."""
 
 ENGINE_PROTECTED: Final = "engine.known-cp-or-looked-after"
 ENGINE_CHECKS_INCOMPLETE: Final = "engine.checks-incomplete"
@@ -274,11 +276,11 @@ class RuleSet:
         self.name = name
         self.description = description
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self.levels: dict[int, Route] = dict(sorted(levels.items()))
+        self.levels: dict[int, Route] = {n: Route(route) for n, route in sorted(levels.items())}
         self.default_level = default_level
         self.screening = screening
         self.assessment_level = min(
-            level for level, route in self.levels.items() if route == "assessment"
+            level for level, route in self.levels.items() if route is Route.ASSESSMENT
         )
         self._inputs: tuple[str, ...] = tuple(sorted({n for r in self.rules for n in r.uses}))
         self._program = compile_condition(
@@ -390,10 +392,10 @@ class RuleSet:
         if facts["identity_uncertain"]:
             flags.append(FLAG_IDENTITY_UNCERTAIN)
         route = self.route_for(level)
-        if route == "caf" and facts["consent"] != "GIVEN":
+        if route is Route.CAF and facts["consent"] != "GIVEN":
             flags.append(FLAG_CONSENT_NEEDED)
         asked = self.step_down.get(facts["support_requested"])
-        if asked is not None and ROUTE_RANK[self.route_for(asked)] > ROUTE_RANK[route]:
+        if asked is not None and self.route_for(asked).rank > route.rank:
             flags.append(f"{FLAG_STEP_DOWN}:{self.route_for(asked)}")
         flags += [f"{FLAG_NARRATIVE_CONCERN}:{c}" for c in facts["narrative_concerns"]]
         return level, extra, tuple(flags)
@@ -482,7 +484,7 @@ def _levels(raw: Any) -> tuple[dict[int, Route], list[Problem]]:
     for level, route in raw.items():
         if isinstance(level, bool) or not isinstance(level, int):
             problems.append(Problem("levels", f"level {level!r} is not a whole number"))
-        elif route not in ROUTE_RANK:
+        elif Route.parse(route) is None:
             problems.append(
                 Problem(
                     "levels",
@@ -491,17 +493,17 @@ def _levels(raw: Any) -> tuple[dict[int, Route], list[Problem]]:
                 )
             )
         else:
-            levels[level] = cast(Route, route)
+            levels[level] = Route(route)
     ordered = sorted(levels.items())
     for (low, low_route), (high, high_route) in itertools.pairwise(ordered):
-        if ROUTE_RANK[high_route] < ROUTE_RANK[low_route]:
+        if high_route.rank < low_route.rank:
             problems.append(
                 Problem(
                     "levels",
                     f"level {high} ({high_route}) routes lower than level {low} ({low_route})",
                 )
             )
-    if "assessment" not in levels.values():
+    if Route.ASSESSMENT not in levels.values():
         problems.append(
             Problem(
                 "levels",

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from mash.domain.routes import Route
 from mash.errors import ConfigError, UsageError
-from mash.topics import ROUTES
 
 if TYPE_CHECKING:
     from mash.config import Settings
@@ -48,9 +48,9 @@ def _ledger(settings: Settings, routes: list[str] | None = None) -> Ledger:
 
 
 def _route(route: str) -> str:
-    if route not in ROUTES:
-        raise UsageError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}")
-    return route
+    from mash.hub.model import known_route
+
+    return known_route(route)
 
 
 def _staff(settings: Settings, name: str) -> Staff | None:
@@ -79,7 +79,7 @@ def _publish(settings: Settings, events: list[HubEvent]) -> None:
 
 @queue_app.command("list")
 def queue_list(
-    route: str = typer.Argument(..., help=f"The queue: one of {', '.join(ROUTES)}."),
+    route: str = typer.Argument(..., help=f"The queue: one of {', '.join(Route.ordered())}."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     include_decided: bool = typer.Option(False, "--all", help="Also items already decided."),
 ) -> None:

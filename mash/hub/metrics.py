@@ -13,16 +13,16 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from mash.domain.routes import Route
 from mash.hub.live import LiveLedger
 from mash.hub.measures import DECISION_BUCKETS, LATENCY_BUCKETS, Measures, histogram, measure
 from mash.hub.sla import SlaPolicy
-from mash.topics import ROUTES
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def _per_route(family: GaugeMetricFamily | CounterMetricFamily, values: dict[str, int]) -> None:
-    for route in ROUTES:
+    for route in Route.ordered():
         family.add_metric([route], float(values.get(route, 0)))
 
 

@@ -20,9 +20,9 @@ from enum import StrEnum
 from typing import Any
 
 from mash.domain.decision import iso_utc as iso
+from mash.domain.routes import Route
 from mash.domain.values import as_datetime
 from mash.errors import DecodeError, StateError, UsageError
-from mash.topics import ROUTES
 
 
 class ItemState(StrEnum):
@@ -231,14 +231,21 @@ def confirm(item: WorkItem, actor: str, at: datetime) -> WorkItem:
     )
 
 
+def known_route(route: str) -> str:
+    """``route`` when it names a route, else :class:`UsageError` listing the routes."""
+    if Route.parse(route) is None:
+        routes = ", ".join(Route.ordered())
+        raise UsageError(f"unknown route {route!r}: choose one of {routes}")
+    return route
+
+
 def validate_override(item: WorkItem, route: str, reason: str | None) -> tuple[str, str]:
     """The route and reason of an override, or :class:`UsageError` naming what is wrong.
 
     Separate from :func:`override` so the CLI and the board can reject a missing reason before
     anything is published.
     """
-    if route not in ROUTES:
-        raise UsageError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}")
+    known_route(route)
     if route == item.route:
         raise UsageError(f"item {item.decision_id} is already on route {route}: confirm it")
     if not reason or not reason.strip():

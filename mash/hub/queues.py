@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mash.domain.decision import DecisionRecord
 from mash.errors import StateError, UsageError
 from mash.hub.model import HubEvent, WorkItem, apply_event
 
@@ -22,7 +23,7 @@ class Ledger:
     """Every work item the hub has seen and its current state (pure, no I/O)."""
 
     items: dict[str, WorkItem] = field(default_factory=dict)
-    decisions: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    decisions: dict[str, DecisionRecord] = field(default_factory=dict)
     history: dict[str, list[HubEvent]] = field(default_factory=lambda: defaultdict(list))
     rejected: int = 0
     _seen_events: set[str] = field(default_factory=set)
@@ -37,7 +38,7 @@ class Ledger:
             self._apply_known(event)
         return True
 
-    def add_decision(self, decision: Mapping[str, Any]) -> None:
+    def add_decision(self, decision: DecisionRecord) -> None:
         """Keep the full decision dict (from ``mash.decisions``) for the item page."""
         if decision.get("kind", "decision") == "decision" and decision.get("decision_id"):
             self.decisions[str(decision["decision_id"])] = decision

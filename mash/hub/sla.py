@@ -19,8 +19,8 @@ from enum import StrEnum
 from typing import Any
 
 from mash.domain.clocks import WorkingCalendar
+from mash.domain.routes import Route
 from mash.hub.model import WorkItem, iso
-from mash.topics import ROUTES
 
 WARNING_FRACTION = 0.8
 
@@ -219,7 +219,7 @@ def _queue_sla(route: str, items: list[WorkItem], now: datetime, policy: SlaPoli
 def sla_report(
     items: Iterable[WorkItem],
     now: datetime,
-    routes: Iterable[str] = ROUTES,
+    routes: Iterable[str] = Route.ordered(),
     policy: SlaPolicy = ELAPSED,
 ) -> list[QueueSla]:
     """Per queue: open items on time, due soon and breached, and the oldest one waiting."""

@@ -30,8 +30,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from mash.domain.routes import Route
 from mash.errors import ConfigError, UsageError
-from mash.topics import ROUTES
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -66,7 +66,7 @@ class Staff:
 
     username: str
     role: Role
-    queues: tuple[str, ...] = ROUTES
+    queues: tuple[str, ...] = Route.ordered()
 
     def may(self, permission: Permission) -> bool:
         return permission in PERMISSIONS[self.role]
@@ -113,10 +113,11 @@ def verify_password(password: str, record: Mapping[str, Any]) -> bool:
 
 
 def _queues(queues: Iterable[str] | None) -> tuple[str, ...]:
-    chosen = tuple(queues or ROUTES)
-    unknown = [q for q in chosen if q not in ROUTES]
+    chosen = tuple(queues or Route.ordered())
+    unknown = [q for q in chosen if Route.parse(q) is None]
     if unknown:
-        raise UsageError(f"unknown queue {unknown[0]!r}: choose from {', '.join(ROUTES)}")
+        routes = ", ".join(Route.ordered())
+        raise UsageError(f"unknown queue {unknown[0]!r}: choose from {routes}")
     return chosen
 
 

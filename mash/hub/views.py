@@ -1,7 +1,8 @@
 """What the board and ``mash queue list`` show, as plain values (pure).
 
 Times are shown in the hub's local time (Europe/London) because that is what staff read off a
-wall clock; the JSON form keeps ISO-8601 UTC.
+wall clock; the JSON form keeps ISO-8601 UTC. Queues are shown most intensive first, each under
+its route's ``label`` (:class:`mash.domain.routes.Route`).
 """
 
 from __future__ import annotations
@@ -12,19 +13,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from mash.domain.routes import Route
 from mash.hub.model import HubEvent, WorkItem, iso
 from mash.hub.queues import Ledger
 from mash.hub.sla import ELAPSED, QueueSla, Rag, SlaPolicy, format_age, item_rag, sla_report
 from mash.hub.users import Staff
-from mash.topics import ROUTES
 
 LOCAL = ZoneInfo("Europe/London")
-ROUTE_NAMES: Mapping[str, str] = {
-    "s47": "s47 strategy discussion (same day)",
-    "assessment": "Statutory assessment",
-    "caf": "Early help (CAF)",
-    "universal": "Universal services",
-}
 
 
 def local_time(moment: datetime) -> str:
@@ -98,8 +93,8 @@ def queue_views(
 ) -> list[QueueView]:
     """The open items of every queue this person may see, most urgent first."""
     return [
-        QueueView(r, ROUTE_NAMES[r], tuple(item_row(i, now, policy) for i in ledger.open_items(r)))
-        for r in ROUTES
+        QueueView(r, r.label, tuple(item_row(i, now, policy) for i in ledger.open_items(r)))
+        for r in Route.ordered()
         if staff.sees(r)
     ]
 
@@ -108,7 +103,8 @@ def visible_sla(
     ledger: Ledger, staff: Staff, now: datetime, policy: SlaPolicy = ELAPSED
 ) -> list[QueueSla]:
     """The SLA report over the queues this person may see."""
-    return sla_report(ledger.items.values(), now, [r for r in ROUTES if staff.sees(r)], policy)
+    routes = [r for r in Route.ordered() if staff.sees(r)]
+    return sla_report(ledger.items.values(), now, routes, policy)
 
 
 @dataclass(frozen=True)

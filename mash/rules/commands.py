@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from mash.domain.decision import DecisionRecord
     from mash.rules.corpus import CorpusReport
     from mash.rules.loader import RuleFileReport
     from mash.rules.offline import Bad, Emit, RouteSummary
@@ -237,7 +238,7 @@ def _progress(emit: Emit) -> Iterator[Emit]:
     done = 0
     with _err.status("routing") as status:
 
-        def counted(batch: list[dict[str, Any]]) -> None:
+        def counted(batch: list[DecisionRecord]) -> None:
             nonlocal done
             emit(batch)
             done += len(batch)
@@ -251,9 +252,9 @@ def _bad(bad: Bad) -> None:
 
 
 def _print_summary(summary: RouteSummary, seconds: float, version: str, db: str | None) -> None:
-    routes = ", ".join(
-        f"{route} {summary.routes[route]}" for route in ("s47", "assessment", "caf", "universal")
-    )
+    from mash.domain.routes import Route
+
+    routes = ", ".join(f"{route} {summary.routes[route]}" for route in Route.ordered())
     rate = summary.referrals / seconds if seconds > 0 else 0.0
     logged = f"; {summary.logged} new in the decision log" if db else ""
     bad = f"; {summary.bad} bad lines" if summary.bad else ""
@@ -305,16 +306,17 @@ def whatif(
 def _print_whatif(report: WhatIfReport) -> None:
     from rich.table import Table
 
-    from mash.rules.whatif import ROUTES
+    from mash.domain.routes import Route
 
+    routes = Route.ordered()
     out = _wide_console()
     matrix = Table(title=f"Current route (rows) x route under rules {report.rule_set_version}")
     matrix.add_column("current \\ new")
-    for route in ROUTES:
+    for route in routes:
         matrix.add_column(route, justify="right")
-    for row, old in enumerate(ROUTES):
+    for row, old in enumerate(routes):
         cells = []
-        for column, new in enumerate(ROUTES):
+        for column, new in enumerate(routes):
             count = report.count(old, new)
             style = "" if count == 0 or row == column else ("red" if column > row else "yellow")
             cells.append(f"[{style}]{count}[/{style}]" if style else str(count))

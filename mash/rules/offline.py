@@ -33,7 +33,7 @@ from typing import Any, Final, Protocol, TextIO
 import orjson
 
 from mash.agencies import AGENCIES, to_referral
-from mash.domain.decision import decision_to_dict
+from mash.domain.decision import DecisionRecord, decision_to_dict
 from mash.domain.records import RecordIndex
 from mash.domain.routing import Router
 from mash.errors import DecodeError, InvalidReferral, UsageError
@@ -55,7 +55,7 @@ _PASSTHROUGH: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_D
 """Times and dataclasses are not JSON to the standard library either: let it raise as before."""
 
 
-def _orjson_safe(decision: dict[str, Any]) -> bool:
+def _orjson_safe(decision: DecisionRecord) -> bool:
     """Whether orjson writes this decision exactly as the standard library would: no float
     fact that is tiny, NaN or infinite (the facts are the only floats a decision carries that
     are not rounded scores; rule evidence repeats facts)."""
@@ -65,7 +65,7 @@ def _orjson_safe(decision: dict[str, Any]) -> bool:
     return True
 
 
-def encode_decision_line(decision: dict[str, Any]) -> str:
+def encode_decision_line(decision: DecisionRecord) -> str:
     """One decision dict as compact JSON (``ensure_ascii=False``), byte for byte what the
     standard library's encoder writes, at orjson's speed: the encoding of a ~3 KB decision
     was the largest single cost of ``mash route``. Falls back to the standard library for
@@ -224,7 +224,7 @@ def route_records(
     items: Iterable[tuple[int, Any]],
     router: Router,
     received_at: datetime,
-    emit: Callable[[list[dict[str, Any]]], None],
+    emit: Callable[[list[DecisionRecord]], None],
     report: Callable[[Bad], None],
 ) -> RouteSummary:
     """Route every record; ``emit`` gets each batch of decision dicts, ``report`` each bad
@@ -232,7 +232,7 @@ def route_records(
     if agency not in AGENCIES:
         raise UsageError(f"unknown agency {agency!r} (expected one of {', '.join(AGENCIES)})")
     summary = RouteSummary()
-    batch: list[dict[str, Any]] = []
+    batch: list[DecisionRecord] = []
     for number, obj in items:
         if isinstance(obj, Bad):
             summary.bad += 1
@@ -258,13 +258,13 @@ def route_records(
     return summary
 
 
-Emit = Callable[[list[dict[str, Any]]], None]
+Emit = Callable[[list[DecisionRecord]], None]
 
 
 def writer(out: TextIO) -> Emit:
     """Write decision dicts as JSON Lines, a batch per write call."""
 
-    def write(batch: list[dict[str, Any]]) -> None:
+    def write(batch: list[DecisionRecord]) -> None:
         out.write("".join([encode_decision_line(decision) + "\n" for decision in batch]))
 
     return write
@@ -273,7 +273,7 @@ def writer(out: TextIO) -> Emit:
 class DecisionSink(Protocol):
     """The part of the decision log ``--db`` needs (:func:`mash.audit.store.open_log`)."""
 
-    def append(self, decisions: Iterable[dict[str, Any]]) -> int: ...
+    def append(self, decisions: Iterable[DecisionRecord]) -> int: ...
 
 
 class Tee:
@@ -285,6 +285,6 @@ class Tee:
         self.log = log
         self.logged = 0
 
-    def __call__(self, batch: list[dict[str, Any]]) -> None:
+    def __call__(self, batch: list[DecisionRecord]) -> None:
         self.emit(batch)
         self.logged += self.log.append(batch)

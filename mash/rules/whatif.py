@@ -6,7 +6,8 @@ exactly what the rules saw, so re-evaluating them needs no referral, no records 
 Only automated decisions are compared (``kind == "decision"``), the latest per child of each
 referral (a referral re-decided under a newer rule set is counted once, as it stands now).
 A staff override is a person's judgement, not a rule's, so it is neither the "current" route
-nor re-decided.
+nor re-decided. A move to a route of lower ``Route.rank`` is a downgrade; the matrix lists the
+routes most intensive first (``Route.ordered()``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from mash.domain.facts import complete_logged_facts
-from mash.domain.thresholds import ROUTE_RANK, Outcome, RuleSet
+from mash.domain.routes import Route
+from mash.domain.thresholds import Outcome, RuleSet
 from mash.errors import RuleError
-
-ROUTES: Final = tuple(sorted(ROUTE_RANK, key=lambda route: -ROUTE_RANK[route]))
-"""Routes from most to least intensive: the matrix's row and column order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +41,7 @@ class Move:
 
     @property
     def down(self) -> bool:
-        return ROUTE_RANK[self.new_route] < ROUTE_RANK[self.old_route]
+        return Route(self.new_route).rank < Route(self.old_route).rank
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,7 +91,10 @@ class WhatIfReport:
             "compared_with": list(self.versions_compared),
             "total": self.total,
             "unchanged": self.unchanged,
-            "matrix": {old: {new: self.count(old, new) for new in ROUTES} for old in ROUTES},
+            "matrix": {
+                old: {new: self.count(old, new) for new in Route.ordered()}
+                for old in Route.ordered()
+            },
             "downgrades": [move.as_dict() for move in self.downgrades],
             "upgrades": [move.as_dict() for move in self.upgrades],
             "skipped": [{"decision_id": ref, "reason": why} for ref, why in self.skipped],
@@ -155,7 +157,7 @@ def compare(
         versions.add(str(old.get("rule_set_version", "?")))
         if move.old_route != move.new_route:
             (down if move.down else up).append(move)
-    severity = sorted(down, key=lambda m: (-ROUTE_RANK[m.old_route], ROUTE_RANK[m.new_route]))
+    severity = sorted(down, key=lambda m: (-Route(m.old_route).rank, Route(m.new_route).rank))
     return WhatIfReport(
         rule_set_version,
         dict(matrix),
@@ -184,7 +186,7 @@ def whatif(decisions: Iterable[Mapping[str, Any]], rules: RuleSet) -> WhatIfRepo
     for decision in current:
         ref = str(decision.get("decision_id", "?"))
         facts = decision.get("facts")
-        if decision.get("route") not in ROUTE_RANK or not isinstance(facts, Mapping):
+        if Route.parse(decision.get("route")) is None or not isinstance(facts, Mapping):
             skipped.append((ref, "no route or no facts logged"))
             continue
         full, filled = complete_logged_facts(facts)

@@ -33,9 +33,10 @@ from mash.avro.decision import encode_decision
 from mash.domain.clocks import Clock, SystemClock
 from mash.domain.decision import decision_to_dict
 from mash.domain.records import RecordIndex, RecordKind, record_from_mapping
+from mash.domain.routes import Route
 from mash.errors import DecodeError, InvalidRecord, MashError
 from mash.stream.messages import Incoming, Outgoing, dead_letter_record, received_at
-from mash.topics import ROUTES, Topics
+from mash.topics import Topics
 
 if TYPE_CHECKING:
     from mash.avro.registry import Registry
@@ -77,7 +78,7 @@ class Counts:
     dead_letters: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> str:
-        routes = ", ".join(f"{route} {self.routes[route]}" for route in ROUTES)
+        routes = ", ".join(f"{route} {self.routes[route]}" for route in Route.ordered())
         dead = sum(self.dead_letters.values())
         return (
             f"referrals {self.referrals}, children {self.children} ({routes}), "
@@ -111,7 +112,7 @@ class Pipeline:
         self._canonical = topics.canonical
         self._decisions = topics.decisions
         self._deadletter = topics.deadletter
-        self._queues: Mapping[str, str] = {route: topics.queue(route) for route in ROUTES}
+        self._queues: Mapping[str, str] = {route: topics.queue(route) for route in Route.ordered()}
 
     # ------------------------------------------------------------------ referrals
 

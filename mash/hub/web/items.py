@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
+from mash.domain.routes import Route
 from mash.errors import MashError, StateError, UsageError
 from mash.hub import actions
 from mash.hub.model import HubEvent, WorkItem
@@ -22,7 +23,6 @@ from mash.hub.queues import Ledger
 from mash.hub.users import Permission, Staff
 from mash.hub.views import item_view
 from mash.hub.web.shared import Board, BoardDep, Refused, StaffDep, checked_csrf, render
-from mash.topics import ROUTES
 
 router = APIRouter()
 Plan = Callable[[WorkItem, Staff], list[HubEvent]]
@@ -94,7 +94,7 @@ def override(
 def override_errors(item: WorkItem, route: str, reason: str) -> dict[str, str]:
     """Field errors of the override form, in words for the person filling it in."""
     errors: dict[str, str] = {}
-    if route not in ROUTES:
+    if Route.parse(route) is None:
         errors["route"] = "Choose the route this child should go to."
     elif route == item.route:
         errors["route"] = f"The child is already on {route}: use Confirm instead."

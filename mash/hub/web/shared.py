@@ -20,19 +20,19 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from mash.domain.clocks import Clock
+from mash.domain.routes import Route
 from mash.hub.actions import NewId
 from mash.hub.live import LiveLedger
 from mash.hub.model import HubEvent
 from mash.hub.sla import SlaPolicy, hub_policy
 from mash.hub.users import LoginThrottle, Staff, UserStore
-from mash.hub.views import ROUTE_NAMES, local_time
-from mash.topics import ROUTES
+from mash.hub.views import local_time
 
 TEMPLATES = Path(__file__).parent.with_name("templates")
 Publish = Callable[[list[HubEvent]], None]
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
-templates.env.globals.update(route_names=ROUTE_NAMES, routes=ROUTES)
+templates.env.globals.update(routes=Route.ordered())
 templates.env.filters["local"] = local_time
 
 

@@ -12,8 +12,9 @@ from mash.broker.topics import (
     replication_for,
     topic_plan,
 )
+from mash.domain.routes import Route
 from mash.errors import BrokerError, UsageError
-from mash.topics import ROUTES, Topics
+from mash.topics import Topics
 
 
 def _by_name(prefix: str = "p.", partitions: int = 6, brokers: int = 1) -> dict[str, TopicSpec]:
@@ -50,7 +51,7 @@ def test_decisions_and_overrides_are_kept_for_good() -> None:
     assert plan[topics.overrides].configs["retention.ms"] == str(FOREVER)
     assert plan[topics.deadletter].configs["retention.ms"] == str(FOREVER)
     assert plan[topics.alerts].configs["retention.ms"] == str(FOREVER)
-    assert all(plan[topics.queue(r)].configs["retention.ms"] == str(FOREVER) for r in ROUTES)
+    assert all(plan[topics.queue(r)].configs["retention.ms"] == str(FOREVER) for r in Route)
     assert plan[topics.referrals("police")].configs["retention.ms"] == str(WEEK_MS)
     assert plan[topics.canonical].configs["retention.ms"] == str(WEEK_MS)
 

@@ -15,6 +15,7 @@ import pytest
 from mash.domain.decision import (
     DECISION_NAMESPACE,
     Decision,
+    DecisionRecord,
     FiredRule,
     decision_from_dict,
     decision_to_dict,
@@ -101,6 +102,11 @@ def test_the_dict_has_exactly_the_keys_of_the_brief_and_is_json() -> None:
     assert as_dict["flags"] == ["CHECKS_INCOMPLETE"]
     assert as_dict["supersedes"] is None and as_dict["reason"] is None
     assert json.loads(json.dumps(as_dict)) == as_dict
+
+
+def test_the_decision_record_type_has_exactly_those_keys() -> None:
+    assert DecisionRecord.__required_keys__ == KEYS
+    assert DecisionRecord.__optional_keys__ == {"action"}  # the log's staff entries only
 
 
 def test_round_trip_is_lossless_including_overrides() -> None:

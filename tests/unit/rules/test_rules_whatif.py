@@ -14,10 +14,11 @@ from mash.domain.decision import decision_to_dict
 from mash.domain.facts import FACTS_ADDED_2026_12, default_facts
 from mash.domain.records import RecordIndex
 from mash.domain.referral import Referral
+from mash.domain.routes import Route
 from mash.domain.routing import Router
 from mash.domain.thresholds import Outcome, RuleSet
 from mash.rules import DEFAULT_RULES, load_rules, rules_from_bytes
-from mash.rules.whatif import ROUTES, compare, latest_decisions, whatif
+from mash.rules.whatif import compare, latest_decisions, whatif
 
 DECIDED = datetime(2026, 11, 26, 10, 5, tzinfo=UTC)
 
@@ -72,7 +73,7 @@ def test_compare_counts_transitions_and_lists_downgrades_most_serious_first() ->
     assert report.downgrades[1].lost_rules == ("l3.a",)
     assert [(m.decision_id, m.gained_rules) for m in report.upgrades] == [("x4", ("l3.c",))]
     matrix = report.as_dict()["matrix"]
-    assert list(matrix) == list(ROUTES) == ["s47", "assessment", "caf", "universal"]
+    assert list(matrix) == list(Route.ordered()) == ["s47", "assessment", "caf", "universal"]
     assert matrix["caf"]["caf"] == 1
 
 
