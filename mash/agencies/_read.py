@@ -137,6 +137,21 @@ class Reader:
             return value
         return self.convert(value, where, key, as_bool)
 
+    def answers(
+        self, obj: Mapping[str, Any], fields: Mapping[str, str], where: str = ""
+    ) -> dict[str, Any]:
+        """Yes/no questions a form may not have asked: ``{canonical name: True, False or
+        None}`` for each ``canonical name -> form field`` of ``fields`` (one table per agency
+        says which of its fields answers which canonical question). Typed ``Any`` because it
+        is spread into the canonical dataclasses' keyword arguments."""
+        return {name: self.maybe(obj, key, where) for name, key in fields.items()}
+
+    def flags(
+        self, obj: Mapping[str, Any], fields: Mapping[str, str], where: str = ""
+    ) -> dict[str, Any]:
+        """Like :meth:`answers` for questions where "not said" means no (:meth:`flag`)."""
+        return {name: self.flag(obj, key, where) for name, key in fields.items()}
+
     def whole(
         self, obj: Mapping[str, Any], key: str, low: int, high: int, where: str = ""
     ) -> int | None:

@@ -55,30 +55,41 @@ SOURCE_BY_SERVICE: Final[Mapping[str, str]] = {
 SERVICES: Final = frozenset(SOURCE_BY_SERVICE)
 _BEHAVIOURS: Final = frozenset(SEXUAL_BEHAVIOURS)
 _SUBSTANCE_USE: Final = frozenset(SUBSTANCE_USE)
+# Yes/no questions of the form (None: not asked), by the canonical field each answers.
+_CHILD_ANSWERS: Final[Mapping[str, str]] = {
+    "disability": "child_has_disability",
+    "found_alone": "left_alone",
+    "suicidal_plans": "suicidal_plans",
+    "sexually_transmitted_infection": "sexually_transmitted_infection",
+    "sexually_active": "sexually_active",
+    "older_partner": "older_partner",
+    "in_parent_delusions": "child_in_parent_delusions",
+}
+_REFERRAL_ANSWERS: Final[Mapping[str, str]] = {
+    "care_seriously_affected": "care_seriously_affected",
+    "sole_carer": "sole_carer",
+    "adult_posing_risk": "adult_posing_risk",
+    "family_homeless": "family_homeless",
+    "community_harm": "community_harm",
+    "child_not_seen": "child_not_seen",
+    "threats_to_kill": "da_threats_to_kill",
+    "sibling_on_plan": "sibling_on_plan",
+    "sibling_removed": "sibling_removed",
+}
+# Markers of the household's domestic abuse as the referrer heard of them (see health).
+_DA_MARKERS: Final[Mapping[str, str]] = {
+    "non_fatal_strangulation": "da_strangulation",
+    "weapon_used": "da_weapon",
+    "marac_referral": "da_marac_referral",
+}
 _V2_FIELDS: Final = (
+    *_CHILD_ANSWERS.values(),
+    *_REFERRAL_ANSWERS.values(),
+    *_DA_MARKERS.values(),
     "injury",
     "substance_use",
-    "care_seriously_affected",
-    "sole_carer",
-    "child_in_parent_delusions",
-    "suicidal_plans",
-    "sexually_active",
     "harmful_sexual_behaviour",
-    "left_alone",
-    "sibling_on_plan",
-    "sibling_removed",
-    "child_has_disability",
     "pregnant",
-    "sexually_transmitted_infection",
-    "older_partner",
-    "adult_posing_risk",
-    "family_homeless",
-    "community_harm",
-    "child_not_seen",
-    "da_strangulation",
-    "da_threats_to_kill",
-    "da_weapon",
-    "da_marac_referral",
 )
 
 
@@ -99,17 +110,11 @@ def _child(read: Reader, record: Mapping[str, Any]) -> Child:
         nhs_number=child.get("nhs_number"),
         upn=child.get("upn"),
         postcode=child.get("postcode"),
-        disability=read.maybe(record, "child_has_disability"),
-        found_alone=read.maybe(record, "left_alone"),
-        suicidal_plans=read.maybe(record, "suicidal_plans"),
-        sexually_transmitted_infection=read.maybe(record, "sexually_transmitted_infection"),
-        sexually_active=read.maybe(record, "sexually_active"),
-        older_partner=read.maybe(record, "older_partner"),
         sexual_behaviour=optional_enum(
             read, record, "harmful_sexual_behaviour", _BEHAVIOURS, "ABUSIVE"
         ),
         substance_use=optional_enum(read, record, "substance_use", _SUBSTANCE_USE, "DAILY"),
-        in_parent_delusions=read.maybe(record, "child_in_parent_delusions"),
+        **read.answers(record, _CHILD_ANSWERS),
         **_injury(read, record),
     )
 
@@ -154,22 +159,11 @@ def to_referral(record: Mapping[str, Any], received_at: datetime) -> Referral:
         consent=_consent(read, record),
         narrative=read.text(record, "description") or "",
         schema_version=_version(record),
-        care_seriously_affected=read.maybe(record, "care_seriously_affected"),
-        sole_carer=read.maybe(record, "sole_carer"),
-        adult_posing_risk=read.maybe(record, "adult_posing_risk"),
-        family_homeless=read.maybe(record, "family_homeless"),
-        community_harm=read.maybe(record, "community_harm"),
-        child_not_seen=read.maybe(record, "child_not_seen"),
-        # Markers of the household's domestic abuse as the referrer heard of them (see health).
-        non_fatal_strangulation=read.maybe(record, "da_strangulation") is True,
-        threats_to_kill=read.maybe(record, "da_threats_to_kill"),
-        weapon_used=read.maybe(record, "da_weapon") is True,
-        marac_referral=read.maybe(record, "da_marac_referral") is True,
+        **read.answers(record, _REFERRAL_ANSWERS),
+        **read.flags(record, _DA_MARKERS),
         health_indicators=frozenset({"PREGNANT"})
         if read.maybe(record, "pregnant")
         else frozenset(),
-        sibling_on_plan=read.maybe(record, "sibling_on_plan"),
-        sibling_removed=read.maybe(record, "sibling_removed"),
     )
 
 

@@ -55,27 +55,39 @@ SETTINGS: Final = frozenset(SOURCE_BY_SETTING)
 CONSENTS: Final = frozenset({"GIVEN", "REFUSED", "NOT_SOUGHT_RISK_OF_HARM", "NOT_RECORDED"})
 _BEHAVIOURS: Final = frozenset(SEXUAL_BEHAVIOURS)
 _SUBSTANCE_USE: Final = frozenset(SUBSTANCE_USE)
+# Yes/no questions of the form (None: not asked), by the canonical field each answers.
+_CHILD_ANSWERS: Final[Mapping[str, str]] = {
+    "disability": "childHasDisability",
+    "disclosure": "disclosureByChild",
+    "suicidal_plans": "suicidalPlans",
+    "sexually_transmitted_infection": "sexuallyTransmittedInfection",
+    "sexually_active": "sexuallyActive",
+    "older_partner": "olderPartner",
+    "in_parent_delusions": "childInParentDelusions",
+}
+_REFERRAL_ANSWERS: Final[Mapping[str, str]] = {
+    "care_seriously_affected": "careSeriouslyAffected",
+    "sole_carer": "soleCarer",
+    "adult_posing_risk": "adultPosingRisk",
+    "life_threatening_neglect": "lifeThreateningNeglect",
+    "threats_to_kill": "daThreatsToKill",
+    "sibling_on_plan": "siblingOnPlan",
+    "sibling_removed": "siblingRemoved",
+}
+# Markers of the household's domestic abuse as the clinician heard of them: the same facts as
+# a police officer's, so the child's screening weighs them alike.
+_DA_MARKERS: Final[Mapping[str, str]] = {
+    "non_fatal_strangulation": "daStrangulation",
+    "weapon_used": "daWeapon",
+    "marac_referral": "daMaracReferral",
+}
 _V2_FIELDS: Final = (
-    "careSeriouslyAffected",
-    "soleCarer",
-    "childInParentDelusions",
-    "suicidalPlans",
-    "sexuallyTransmittedInfection",
-    "sexuallyActive",
+    *_CHILD_ANSWERS.values(),
+    *_REFERRAL_ANSWERS.values(),
+    *_DA_MARKERS.values(),
     "harmfulSexualBehaviour",
-    "siblingOnPlan",
-    "siblingRemoved",
-    "childHasDisability",
     "requestedResponse",
-    "disclosureByChild",
-    "olderPartner",
-    "adultPosingRisk",
     "substanceUse",
-    "lifeThreateningNeglect",
-    "daStrangulation",
-    "daThreatsToKill",
-    "daWeapon",
-    "daMaracReferral",
 )
 
 
@@ -110,17 +122,11 @@ def _patient(read: Reader, record: Mapping[str, Any]) -> Child:
         unborn=unborn,
         expected_delivery_date=read.day(patient, "expectedDeliveryDate", "patient"),
         mobile=read.maybe(record, "childIsMobile"),
-        disability=read.maybe(record, "childHasDisability"),
-        disclosure=read.maybe(record, "disclosureByChild"),
-        suicidal_plans=read.maybe(record, "suicidalPlans"),
-        sexually_transmitted_infection=read.maybe(record, "sexuallyTransmittedInfection"),
-        sexually_active=read.maybe(record, "sexuallyActive"),
-        older_partner=read.maybe(record, "olderPartner"),
         sexual_behaviour=optional_enum(
             read, record, "harmfulSexualBehaviour", _BEHAVIOURS, "ABUSIVE"
         ),
-        in_parent_delusions=read.maybe(record, "childInParentDelusions"),
         substance_use=optional_enum(read, record, "substanceUse", _SUBSTANCE_USE, "DAILY"),
+        **read.answers(record, _CHILD_ANSWERS),
         **_injury(read, record),
     )
 
@@ -145,16 +151,6 @@ def to_referral(record: Mapping[str, Any], received_at: datetime) -> Referral:
             read, record, "requestedResponse", SUPPORT_REQUESTS, "STRATEGY_DISCUSSION"
         ),
         schema_version=2 if any(record.get(key) is not None for key in _V2_FIELDS) else 1,
-        care_seriously_affected=read.maybe(record, "careSeriouslyAffected"),
-        sole_carer=read.maybe(record, "soleCarer"),
-        adult_posing_risk=read.maybe(record, "adultPosingRisk"),
-        life_threatening_neglect=read.maybe(record, "lifeThreateningNeglect"),
-        # Markers of the household's domestic abuse as the clinician heard of them: the same
-        # facts as a police officer's, so the child's screening weighs them alike.
-        non_fatal_strangulation=read.maybe(record, "daStrangulation") is True,
-        threats_to_kill=read.maybe(record, "daThreatsToKill"),
-        weapon_used=read.maybe(record, "daWeapon") is True,
-        marac_referral=read.maybe(record, "daMaracReferral") is True,
-        sibling_on_plan=read.maybe(record, "siblingOnPlan"),
-        sibling_removed=read.maybe(record, "siblingRemoved"),
+        **read.answers(record, _REFERRAL_ANSWERS),
+        **read.flags(record, _DA_MARKERS),
     )

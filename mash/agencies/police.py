@@ -42,7 +42,7 @@ INCIDENT_TYPES: Final = frozenset(
 DASH_RISKS: Final = frozenset({"STANDARD", "MEDIUM", "HIGH", "NOT_ASSESSED"})
 ROLES: Final = frozenset({"VICTIM", "SUSPECT", "OTHER"})
 DASH_QUESTIONS: Final = 27  # the SafeLives DASH risk checklist has 27 questions
-_V2_FIELDS: Final = (
+V2_FIELDS: Final = (
     "dash_score",
     "reported_at",
     "crime_reference",
@@ -50,30 +50,36 @@ _V2_FIELDS: Final = (
     "previous_incidents_12m",
     "child_voice",
 )
+"""Fields a v1 notification cannot carry: a notification using one is at least v2."""
+# v3's yes/no questions (None: not asked); police fields carry the canonical names.
+_V3_ANSWERS: Final = ("threats_to_kill", "sexual_violence", "stalking", "separation")
 _V3_FIELDS: Final = (
-    "threats_to_kill",
-    "sexual_violence",
-    "stalking",
-    "separation",
+    *_V3_ANSWERS,
     "threats_to_children",
     "carer_incapacitated",
     "adult_posing_risk",
     "officer_request",
 )
-_V3_CHILD_FIELDS: Final = (
-    "unborn",
-    "expected_delivery_date",
+_V3_CHILD_ANSWERS: Final = (
+    "mobile",
     "disability",
     "found_alone",
     "police_protection",
-    "mobile",
     "disclosure",
     "suicidal_plans",
     "sexually_active",
     "older_partner",
-    "harmful_sexual_behaviour",
     "in_parent_delusions",
 )
+_V3_CHILD_FIELDS: Final = (
+    *_V3_CHILD_ANSWERS,
+    "unborn",
+    "expected_delivery_date",
+    "harmful_sexual_behaviour",
+)
+_SAME_NAMES: Final = {
+    names: {name: name for name in names} for names in (_V3_ANSWERS, _V3_CHILD_ANSWERS)
+}
 _BEHAVIOURS: Final = frozenset(SEXUAL_BEHAVIOURS)
 MAX_INCIDENTS: Final = 1000  # a household count above this is a data error, not a history
 
@@ -93,18 +99,10 @@ def _child(read: Reader, where: str, index: int, obj: Mapping[str, Any]) -> Chil
         expected_delivery_date=read.day(obj, "expected_delivery_date", where),
         present_at_incident=read.maybe(obj, "present_at_incident", where),
         injured=read.maybe(obj, "injured", where),
-        mobile=read.maybe(obj, "mobile", where),
-        disability=read.maybe(obj, "disability", where),
-        found_alone=read.maybe(obj, "found_alone", where),
-        police_protection=read.maybe(obj, "police_protection", where),
-        disclosure=read.maybe(obj, "disclosure", where),
-        suicidal_plans=read.maybe(obj, "suicidal_plans", where),
-        sexually_active=read.maybe(obj, "sexually_active", where),
-        older_partner=read.maybe(obj, "older_partner", where),
+        **read.answers(obj, _SAME_NAMES[_V3_CHILD_ANSWERS], where),
         sexual_behaviour=optional_enum(
             read, obj, "harmful_sexual_behaviour", _BEHAVIOURS, "ABUSIVE", where
         ),
-        in_parent_delusions=read.maybe(obj, "in_parent_delusions", where),
     )
 
 
@@ -147,7 +145,7 @@ def _version(record: Mapping[str, Any]) -> int:
         for key in _V3_CHILD_FIELDS
     ):
         return 3
-    return 2 if any(record.get(key) is not None for key in _V2_FIELDS) else 1
+    return 2 if any(record.get(key) is not None for key in V2_FIELDS) else 1
 
 
 def _adult(read: Reader, where: str, obj: Mapping[str, Any]) -> Adult:
@@ -193,10 +191,7 @@ def to_referral(record: Mapping[str, Any], received_at: datetime) -> Referral:
         consent="NOT_RECORDED",
         narrative=_narrative(read, record),
         schema_version=_version(record),
-        threats_to_kill=read.maybe(record, "threats_to_kill"),
-        sexual_violence=read.maybe(record, "sexual_violence"),
-        stalking=read.maybe(record, "stalking"),
-        separation=read.maybe(record, "separation"),
+        **read.answers(record, _SAME_NAMES[_V3_ANSWERS]),
         threats_to_children=read.maybe(record, "threats_to_children"),
         previous_incidents_12m=read.whole(record, "previous_incidents_12m", 0, MAX_INCIDENTS),
         # An incapacitated carer with no other capable carer present (the v3 field's meaning)

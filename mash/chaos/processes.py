@@ -21,19 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from mash.agencies import ID_FIELDS
+from mash.agencies.police import V2_FIELDS
 from mash.avro.registry import Registry
 from mash.kafka import clients
 from mash.topics import Topics
 
 MASH = Path(sys.executable).with_name("mash")
-POLICE_V2_ONLY = (
-    "dash_score",
-    "reported_at",
-    "crime_reference",
-    "officer_id",
-    "previous_incidents_12m",
-    "child_voice",
-)
+POLICE_V2_ONLY = V2_FIELDS  # written as v1 only without these
 
 Message = tuple[str, bytes, bytes | None]  # topic, key, value
 
