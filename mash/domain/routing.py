@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
@@ -227,35 +228,18 @@ class Router:
             )
 
 
+@dataclass(slots=True)
 class _ReferralContext:
-    """What every child of one referral shares, computed once (digest, household, deadlines)."""
+    """What every child of one referral shares, computed once (digest, household, narrative,
+    deadlines)."""
 
-    __slots__ = (
-        "_deadlines",
-        "decided_at",
-        "digest",
-        "household",
-        "narrative",
-        "referral",
-        "unknown_codes",
-    )
-
-    def __init__(
-        self,
-        referral: Referral,
-        decided_at: datetime,
-        digest: str,
-        household: str,
-        unknown_codes: bool,
-        narrative: NarrativeScan,
-    ) -> None:
-        self.referral = referral
-        self.narrative = narrative
-        self.decided_at = decided_at
-        self.digest = digest
-        self.household = household
-        self.unknown_codes = unknown_codes
-        self._deadlines: dict[str, datetime] = {}
+    referral: Referral
+    decided_at: datetime
+    digest: str
+    household: str
+    unknown_codes: bool
+    narrative: NarrativeScan
+    _deadlines: dict[str, datetime] = field(default_factory=dict)
 
     def deadline(self, route: Route, calendar: WorkingCalendar) -> datetime:
         known = self._deadlines.get(route)
