@@ -70,11 +70,12 @@ def test_route_twice_logs_each_decision_once(logged: str, capsys: Any, monkeypat
     assert open_log(logged).count() == 14
 
 
-def test_whatif_shows_the_children_a_removed_level_3_rule_moves_down(
+def test_whatif_shows_the_children_removed_rules_move_down(
     logged: str, tmp_path: Path, capsys: Any, monkeypatch: Any
 ) -> None:
     data = yaml.safe_load(DEFAULT_RULES.read_text())
-    data["rules"] = [r for r in data["rules"] if r["id"] != "l3.untreated-chronic-condition"]
+    removed = ["l2.developmental-delay", "l2.missed-immunisations"]
+    data["rules"] = [r for r in data["rules"] if r["id"] not in removed]
     proposed = tmp_path / "proposed.yaml"
     proposed.write_text(yaml.safe_dump(data, sort_keys=False))
 
@@ -83,20 +84,20 @@ def test_whatif_shows_the_children_a_removed_level_3_rule_moves_down(
     )
     report = json.loads(out)
     assert code == 0 and report["total"] == 14 and report["unchanged"] == 13
-    assert report["matrix"]["assessment"]["caf"] == 1
+    assert report["matrix"]["caf"]["universal"] == 1
     [down] = report["downgrades"]
     assert (down["source_id"], down["old_route"], down["new_route"]) == (
-        "NHS-V05",
-        "assessment",
+        "NHS-V02",
         "caf",
+        "universal",
     )
-    assert down["lost_rules"] == ["l3.untreated-chronic-condition"]
+    assert sorted(down["lost_rules"]) == removed
 
     code, out, _ = run(
         capsys, monkeypatch, "whatif", "--rules", str(proposed), "--db", logged, "--fail-on-down"
     )
     assert code == 1
-    assert "would go DOWN" in out and "NHS-V05" in out and "assessment -> caf" in out
+    assert "would go DOWN" in out and "NHS-V02" in out and "caf -> universal" in out
 
     code, out, _ = run(
         capsys,
