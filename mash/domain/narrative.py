@@ -57,7 +57,9 @@ first ("not seen" before "not").
   offender" risk_adult (not also sexual_harm). The lexicon keeps the specific category's hint
   at least the generic one's, so nothing is lost (tests/unit/domain/test_narrative.py checks
   the pairs). A cue with ``>`` (below) is the exception by design: a child's account of being
-  touched is a disclosure and, read again, sexual harm.
+  touched is a disclosure and, read again, sexual harm. At the same letters the phrase that
+  says more is tried first, measured without a closing ``!(...)`` (what must not follow says
+  nothing more): "sexual harm prevention order" before "sexual* !(health|...)".
 
 Cue syntax (bounded by construction)
 ------------------------------------
@@ -306,6 +308,8 @@ NO_CONCERNS: Final = NarrativeScan()
 # otherwise, ("choice", "a|b") for a leading choice the trie splits by spelling.
 _Piece = tuple[str, str]
 _HYPHEN: Final = rf"(?:-|{_SPACE})?"
+_EXCLUSION_HEAD: Final = f"(?!{_SPACE}(?:"  # a closing !(...): what must not follow
+_EXCLUSION_TAIL: Final = r")\b)"
 
 
 def _check_letters(text: str, where: str) -> None:
@@ -393,7 +397,7 @@ def _exclusion(token: str, where: str) -> str:
     for option in options:
         _check_spelling(option, where)
     words = "|".join(_as_regex(_spelling(option)) for option in options)
-    return rf"(?!{_SPACE}(?:{words})\b)"
+    return f"{_EXCLUSION_HEAD}{words}{_EXCLUSION_TAIL}"
 
 
 def _phrase_pieces(
@@ -516,6 +520,17 @@ def _trie(entries: Iterable[tuple[str, str, int]]) -> _Node:
     return root
 
 
+def _says(rest: str) -> int:
+    """How much a phrase's rest says, for the order of phrases at the same letters: its length
+    without a closing exclusion (``!(...)`` says what must not follow, not more words), so
+    that "sexual harm prevention order" is tried before "sexual* !(health|...)"."""
+    if rest.endswith(_EXCLUSION_TAIL):
+        head = rest.rfind(_EXCLUSION_HEAD)
+        if head >= 0:
+            return head
+    return len(rest)
+
+
 def _emit(node: _Node, order: list[int] | None) -> str:
     """The node as an alternation: longer literal prefixes first, then the node's own phrases,
     the longer rest first (the phrase that says more is the one meant: "not seen" before
@@ -529,7 +544,7 @@ def _emit(node: _Node, order: list[int] | None) -> str:
             next_char, child = next(iter(child.children.items()))
             text += next_char
         options.append(re.escape(text) + _emit(child, order))
-    for rest, leaf in sorted(node.leaves, key=lambda item: (-len(item[0]), item[1])):
+    for rest, leaf in sorted(node.leaves, key=lambda item: (-_says(item[0]), item[1])):
         if order is None:
             options.append(rest)
         else:

@@ -301,6 +301,9 @@ def test_innocuous_uses_of_cue_words_raise_nothing(text: str, policy: NarrativeP
         # criminal grooming is exploitation; "groomed" alone stays sexual_harm
         ("Being groomed by a gang to sell drugs.", {"exploitation"}),
         ("Concerns she is being groomed online.", {"sexual_harm"}),
+        # the order at the same letters leaves out a closing !(...): the longer phrase is read
+        ("He has a sexual harm prevention order.", {"risk_adult"}),
+        ("Concerns of sexual harm to the children.", {"sexual_harm"}),
     ],
 )
 def test_the_specific_category_takes_the_span(
