@@ -68,17 +68,20 @@ bound, and every phrase starts at a word. Words are separated by spaces and matc
 and tabs (not line breaks). Within a word: letters, digits and ``'``; ``x?`` makes a letter
 optional; ``(a|b|c)`` is a choice of spellings (``?`` may follow; a choice may end in ``*``);
 ``-`` matches a hyphen, a space or nothing ("self-harm" finds "self harm" and "selfharm"); a
-final ``*`` matches the rest of the word ("strangl*"). Between words, ``~N`` (N at most 6)
-allows up to N other words ("threat* ~4 kill" finds "threatened that he would kill"). A last
-token ``!(on|up)`` stops the cue when the next word is one of those ("chok* !(on|up)" skips
-"choked on a grape"). Only a break may start with a lone ``,``. A ``>`` between two words of
-a cue makes the words after it a condition: they must follow, but they are not consumed, so
-they are read again as whatever they are ("pupil told her teacher > ~6 hit": the telling is
-one concern, and "touches her private parts" after it is still sexual harm). No gap passes a
-negation word ("said dad did not hit her", "the child is not evil": the negation is read in
-its own right) nor a punctuation mark. Every quantifier the compiler emits is possessive or a
-lazy count of at most six words, so a scan is linear in the text: a megabyte takes well under a
-second (tests/unit/domain/test_narrative.py).
+final ``*`` matches the rest of the word ("strangl*"); ``N+`` is a whole number from N to 99
+("18+", written out as a choice of at most a hundred spellings; as an option, "(5+|five)"). A
+lone ``,`` after a word is a comma right after it ("boyfriend , aged 18+": police text gives
+ages between commas). Between words, ``~N`` (N at most 6) allows up to N other words ("threat*
+~4 kill" finds "threatened that he would kill"). A last token ``!(on|up)`` stops the cue when
+the next word is one of those ("chok* !(on|up)" skips "choked on a grape"). Only a break may
+start with a lone ``,``. A ``>`` between two words of a cue makes the words after it a
+condition: they must follow, but they are not consumed, so they are read again as whatever they
+are ("pupil told her teacher > ~6 hit": the telling is one concern, and "touches her private
+parts" after it is still sexual harm). No gap passes a negation word ("said dad did not hit
+her", "the child is not evil": the negation is read in its own right) nor a punctuation mark.
+Every quantifier the compiler emits is possessive or a lazy count of at most six words, so a
+scan is linear in the text: a megabyte takes well under a second
+(tests/unit/domain/test_narrative.py).
 
 Speed
 -----
@@ -389,6 +392,32 @@ def _word(token: str, where: str, first: bool) -> tuple[list[_Piece], bool]:
     return pieces, ends
 
 
+_AT_LEAST: Final = re.compile(r"([0-9]+)\+")
+
+
+def _numbers(token: str, where: str) -> str:
+    """``N+`` in a word is a whole number from N to 99, written out as a choice of spellings
+    ("18+" is "(18|19|...|99)", "(5+|five)" is "(5|6|...|99|five)"): at most a hundred, and a
+    longer number is none of them."""
+    if "+" not in token:
+        return token
+
+    def written_out(match: re.Match[str]) -> str:
+        low = int(match.group(1))
+        if low > 99:
+            raise RuleError(f"narrative: {where}: N+ needs N below 100")
+        numbers = "|".join(str(value) for value in range(low, 100))
+        before = token[: match.start()]
+        if before.count("(") == before.count(")"):
+            return f"({numbers})"
+        after = token[match.end() : match.end() + 1]
+        if before[-1:] not in ("(", "|") or after not in ("|", ")"):
+            raise RuleError(f"narrative: {where}: N+ in a choice must be a whole option")
+        return numbers
+
+    return _AT_LEAST.sub(written_out, token)
+
+
 def _exclusion(token: str, where: str) -> str:
     body = token[1:]
     if body.startswith("(") and body.endswith(")"):
@@ -439,15 +468,21 @@ def _phrase_pieces(
             target.append(("re", _exclusion(token, where)))
             word_end = False
             continue
-        if token == "," and (number > 0 or not tail_lookahead):
+        if token == "," and number == 0 and not tail_lookahead:
             raise RuleError(f"narrative: {where}: only a break may start with a lone comma")
+        if token == "," and number > 0:  # a comma right after the word before ("boyfriend , 18+")
+            if gap is not None or tail_lookahead:
+                raise RuleError(f"narrative: {where}: a lone comma must follow a word")
+            target.append(("lit", ","))
+            word_end = False
+            continue
         if number > 0:
             if gap is not None:
                 skip = guard
                 target.append(("re", rf"(?:{_SPACE}{skip}[\w'-]++){{0,{gap}}}?"))
                 gap = None
             target.append(("re", _SPACE))
-        word_pieces, word_end = _word(token, where, first=number == 0)
+        word_pieces, word_end = _word(_numbers(token, where), where, first=number == 0)
         target.extend(word_pieces)
     if word_end:
         (tail if tail else pieces).append(("re", r"\b"))

@@ -358,6 +358,29 @@ def test_innocuous_or_negated_uses_of_the_new_cues_raise_nothing(
     assert found(text, policy) == set()
 
 
+def test_a_number_and_a_comma_in_a_cue() -> None:
+    data = minimal()
+    data["categories"]["weapon"]["cues"] = [
+        "boyfriend ~2 (is|aged) 18+ !(months)",
+        "boyfriend , 18+ ,",
+        "(5+|five) years older",
+    ]
+    policy = policy_from_mapping(data)
+    assert found("her boyfriend is 24", policy) == {"weapon"}
+    assert found("her boyfriend, 19, was there", policy) == {"weapon"}
+    assert found("he is 7 years older", policy) == found("five years older", policy) == {"weapon"}
+    for text in (
+        "her boyfriend is 17",
+        "her boyfriend is 180",
+        "her boyfriend is 2018",
+        "her boyfriend aged 18 months",
+        "her boyfriend 19 was there",
+        "her boyfriend, 19 was there",
+        "4 years older",
+    ):
+        assert found(text, policy) == set(), text
+
+
 def test_a_specific_categorys_hint_is_never_below_the_generic_ones(policy: NarrativePolicy) -> None:
     # (specific, generic) pairs whose spans the specific category takes (the lexicon header)
     pairs = [
@@ -597,6 +620,9 @@ def with_cue(cue: str) -> dict[str, Any]:
         (with_cue("> knife"), "> may stand once, between two words"),
         (with_cue("knife >"), "> may stand once, between two words"),
         (with_cue("knife > a > b"), "> may stand once, between two words"),
+        (with_cue("aged (x18+|y)"), "N\\+ in a choice must be a whole option"),
+        (with_cue("aged 100+"), "N\\+ needs N below 100"),
+        (with_cue("knife ~2 , her"), "a lone comma must follow a word"),
     ],
 )
 def test_a_bad_lexicon_is_refused_naming_what_is_wrong(data: Any, message: str) -> None:
