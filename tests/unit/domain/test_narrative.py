@@ -301,6 +301,9 @@ def test_innocuous_uses_of_cue_words_raise_nothing(text: str, policy: NarrativeP
         # criminal grooming is exploitation; "groomed" alone stays sexual_harm
         ("Being groomed by a gang to sell drugs.", {"exploitation"}),
         ("Concerns she is being groomed online.", {"sexual_harm"}),
+        # grooming by an extremist or a recruiter is extremism
+        ("She is being groomed online by an extremist.", {"extremism"}),
+        ("In contact with an adult recruiter for a far-right group.", {"extremism"}),
         # the order at the same letters leaves out a closing !(...): the longer phrase is read
         ("He has a sexual harm prevention order.", {"risk_adult"}),
         ("Concerns of sexual harm to the children.", {"sexual_harm"}),
@@ -393,6 +396,9 @@ def test_a_specific_categorys_hint_is_never_below_the_generic_ones(policy: Narra
         ("substance_heavy", "intoxication"),
         ("child_in_delusion", "delusion"),
         ("disclosure", "child_fearful"),
+        ("extremism", "sexual_harm"),
+        ("extremism", "exploitation"),
+        ("extremism", "threat_to_kill"),
     ]
     for specific, generic in pairs:
         assert policy.category(specific).level_hint >= policy.category(generic).level_hint
