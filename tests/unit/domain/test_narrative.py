@@ -307,6 +307,8 @@ def test_innocuous_uses_of_cue_words_raise_nothing(text: str, policy: NarrativeP
         # the order at the same letters leaves out a closing !(...): the longer phrase is read
         ("He has a sexual harm prevention order.", {"risk_adult"}),
         ("Concerns of sexual harm to the children.", {"sexual_harm"}),
+        # an adult-sized bite or an immersion scald is one span
+        ("Immersion scald to both feet.", {"patterned_injury"}),
     ],
 )
 def test_the_specific_category_takes_the_span(
