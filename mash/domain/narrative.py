@@ -119,6 +119,17 @@ against 77 us in one run when only gaps after ``>`` are guarded). The look-ahead
 switched the memo off for every word sharing their first letters ("in" for "injury"); the memo
 now asks only whether a look-around phrase can consume the word itself.
 
+The second round (three categories, eight weak phrasings widened: 376 cues to 453) was measured
+the same way, the old lexicon and code alternating with the new in each round, three runs at
+load 1.0-1.8 (``str.lower`` 0.24-0.39 us): 300-character narratives joined from the generator's
+texts that raise nothing 24.6-25.4 us before, 33.4-35.0 us after; joined from all the
+generator's texts 68.8-77.0 before, 84.3-88.2 after; joined from the first 276 labelled texts
+82.8-90.1 before, 101.4-108.4 after; the generator's own narratives (64 characters on average)
+17.1-18.3 before, 20.8-23.4 after. No category carries most of it: without any one category's
+new cues the cue-free figure fell by 0 to 2 us, but for the disclosure cues that look through a
+person or a conjunction, which cost 3.5 us until they were made to need the telling verb right
+after the teller (1.4 us since).
+
 What was changed after measuring on the labelled set
 ----------------------------------------------------
 The lexicon was committed before the labelled narratives were written. Measured first, recall
@@ -153,6 +164,36 @@ the kitchen", a child "not seen by the dentist", talks about exploitation, bare 
 which changed no figure. Left: a child's account whose harm comes more than six words after the
 telling, ages (a 13 year old's partner of 19), tense ("evicted in 2015", "used to drink
 heavily"), and who was hurt (a child's account of hitting a sibling reads as a disclosure).
+
+A second round took eight phrasings the lexicon read badly and wrote texts for them first (N277
+to N388, about a dozen each, with three new categories: older_partner, pregnancy, extremism).
+Measured first, recall was 0.67 for older_partner and 0.85 for disclosure, and precision 0.81
+for sexual_harm; on the same texts the lexicon before the round had recall 0.50 for disclosure,
+0.63 for medical_neglect and 0.68 for patterned_injury. It also showed that "sexual harm
+prevention order" and "sexual risk order" had never been read: "sexual*" was tried first because
+its closing ``!(...)`` made it look longer (the order now leaves that out). Fixed after
+measuring, each a kind of phrasing or a precision cost found by probing innocuous texts:
+"partner" with an adult age is read only as a child's ("the 13 year old's partner"), since a
+carer's partner's age is everyday domestic abuse text, and a child "with" an adult only after a
+place or an act ("in a car with a 22-year-old man", not "works with"); an age between commas
+("her boyfriend, aged 19,", the lone comma above); a disclosure looks through a person or a
+conjunction, not a pronoun, "how" or a friend ("she fell over in the playground and hurt her
+knee", "how her brother likes to push her on the swing"), and through "her brother's"; an
+adult's "telling" or "saying" ends the adult-teller phrase only right after the adult ("Dad
+hears voices telling him to hurt the baby" is the voices, read again after "hears"); "a little
+devil" (one word before the belief word, not two); a baby "swapped" only at birth or in hospital
+("swapped to a different formula"); a named medicine "stopped" only when it is the child's ("Mum
+stopped her chemotherapy" is her own; "stopped taking his insulin" a young person's own); travel
+to Syria only to join or fight, and attacks on groups and places of worship, not "people" or "a
+boy at school"; "radicalised by an older man" read to the man (it left "older man" to
+exploitation); "has not seen a GP" is not the post-negation "not seen"; "CSE screening" a tool's
+name; "preventing pregnancy"; "expected date of delivery", "midwife booking", marks "of similar
+size", "radicalised him", "fight in Syria". Three texts were relabelled to agree with N175
+(tests/data/narratives/README.md). Left: a partner's age in the clause after, or as "the father
+of the baby"; "partner" alone with an age (N048); a harm twelve or more words after the telling;
+a clinician's "typical" or "consistent with football" beside multiple or differently coloured
+bruises (patterned_injury reads the bruises); a pregnancy years ago; a news story about an
+attack; an offender with no link to the family.
 """
 
 from __future__ import annotations
