@@ -380,6 +380,9 @@ def test_innocuous_or_negated_uses_of_the_new_cues_raise_nothing(
         ("Her boyfriend, 21, was arrested.", {"older_partner"}),
         ("Found in a car with a 22-year-old man.", {"older_partner"}),
         ("Seeing a man in his twenties she met online.", {"older_partner"}),
+        # the partner's age does not take the span of what they did
+        ("In a sexual relationship with a 25 year old man.", {"sexual_harm", "older_partner"}),
+        ("She had sex with a 22-year-old man.", {"sexual_harm"}),
         ("Her boyfriend is seven years older than her.", {"older_partner"}),
         ("Her boyfriend is 16 and in her class.", set()),
         ("She has been with her boyfriend for 18 months.", set()),
@@ -412,6 +415,7 @@ def test_innocuous_or_negated_uses_of_the_new_cues_raise_nothing(
         ("The children were swapped between classes.", set()),
         # patterned and multiple injuries
         ("Multiple bruises to the torso.", {"patterned_injury"}),
+        ("Multiple bruises to the neck.", {"strangulation"}),  # the location category
         ("Bruises of similar shape and size on both buttocks.", {"patterned_injury"}),
         ("Thought too large to have been made by a child.", {"patterned_injury"}),
         ("The arch width of the bite mark is an adult's.", {"patterned_injury"}),
