@@ -188,7 +188,9 @@ to Syria only to join or fight, and attacks on groups and places of worship, not
 boy at school"; "radicalised by an older man" read to the man (it left "older man" to
 exploitation); "has not seen a GP" is not the post-negation "not seen"; "CSE screening" a tool's
 name; "preventing pregnancy"; "expected date of delivery", "midwife booking", marks "of similar
-size", "radicalised him", "fight in Syria". Three texts were relabelled to agree with N175
+size", "radicalised him", "fight in Syria". Probing then found two spans the new cues took: an
+adult's age no longer takes "had sex with" from sexual_harm, nor "multiple bruises" the neck
+from strangulation or the head from head_injury. Three texts were relabelled to agree with N175
 (tests/data/narratives/README.md). Left: a partner's age in the clause after, or as "the father
 of the baby"; "partner" alone with an age (N048); a harm twelve or more words after the telling;
 a clinician's "typical" or "consistent with football" beside multiple or differently coloured
