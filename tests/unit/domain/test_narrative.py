@@ -37,19 +37,27 @@ LABELLED = ROOT / "tests" / "data" / "narratives" / "labelled.jsonl"
 # carry; fitting a cue to the one sentence would only flatter the figure.
 FLOORS: dict[str, tuple[float, float]] = {
     # N048 (a 13 year old's partner is 19: the harm is in the ages), N142 (photos "in the
-    # shower": the harm is in the setting).
-    "sexual_harm": (0.85, 0.8),
+    # shower": the harm is in the setting), N299 ("came into her room and touched her": no body
+    # part, fifteen words after the telling).
+    "sexual_harm": (0.8, 0.8),
     # N087 (a parent believes his son was replaced by an impostor, but "is not his real son"
-    # comes first and a belief's words never pass a negation), N266 (a mother "says" the baby
-    # is not hers: no word of belief); N088 (a resolved psychosis still flags: raise-only).
-    "delusion": (0.8, 0.8),
-    # N048 (a 13 year old's partner is 19) and N182 (a boyfriend "who is 23"): the harm is in
-    # the ages, which words do not carry.
+    # comes first and a belief's words never pass a negation), N266, N322, N325 and N335 (the
+    # belief about the child is child_in_delusion's span; nothing else in the text names the
+    # illness); N088 (a resolved psychosis still flags: raise-only).
+    "delusion": (0.7, 0.8),
+    # N182 ("given a new phone and vapes") and N283 ("he buys her vapes"): gifts without the
+    # giver's age.
     "exploitation": (0.8, 0.8),
-    # The child's account is read only when the harm follows the telling within six words in
-    # the same clause: N053 and N229 put seven or eight words between, N154 describes the harm
-    # by a position ("holding her by the neck"), N012 names the teller in an earlier clause.
+    # The child's account is read when the harm follows the telling within six words, or
+    # within six words of a person or a conjunction that follows it within six: N298 and N299
+    # put the harm twelve and fifteen words on, N154 describes the harm by a position ("holding
+    # her by the neck"), N012 names the teller in the clause before and the harm-doer is a
+    # boyfriend (an adult's telling reads the same).
     "disclosure": (0.75, 0.8),
+    # N048 ("her partner is 19": "partner" is read only as a child's, since a carer's partner's
+    # age is everyday text in domestic abuse referrals), N280 and N319 ("the father (of the
+    # baby) is 25"), N284 (the age in a clause after "an older man", which exploitation reads).
+    "older_partner": (0.65, 0.8),
 }
 
 
@@ -301,6 +309,14 @@ def test_innocuous_uses_of_cue_words_raise_nothing(text: str, policy: NarrativeP
         # criminal grooming is exploitation; "groomed" alone stays sexual_harm
         ("Being groomed by a gang to sell drugs.", {"exploitation"}),
         ("Concerns she is being groomed online.", {"sexual_harm"}),
+        # grooming by an extremist or a recruiter is extremism
+        ("She is being groomed online by an extremist.", {"extremism"}),
+        ("In contact with an adult recruiter for a far-right group.", {"extremism"}),
+        # the order at the same letters leaves out a closing !(...): the longer phrase is read
+        ("He has a sexual harm prevention order.", {"risk_adult"}),
+        ("Concerns of sexual harm to the children.", {"sexual_harm"}),
+        # an adult-sized bite or an immersion scald is one span
+        ("Immersion scald to both feet.", {"patterned_injury"}),
     ],
 )
 def test_the_specific_category_takes_the_span(
@@ -355,6 +371,106 @@ def test_innocuous_or_negated_uses_of_the_new_cues_raise_nothing(
     assert found(text, policy) == set()
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a child's partner with an adult age: the rules weigh it with the child's age
+        ("The 14 year old says her boyfriend is 24.", {"older_partner"}),
+        ("Staying overnight with her boyfriend, aged 19, at his flat.", {"older_partner"}),
+        ("Her boyfriend, 21, was arrested.", {"older_partner"}),
+        ("Found in a car with a 22-year-old man.", {"older_partner"}),
+        ("Seeing a man in his twenties she met online.", {"older_partner"}),
+        # the partner's age does not take the span of what they did
+        ("In a sexual relationship with a 25 year old man.", {"sexual_harm", "older_partner"}),
+        ("She had sex with a 22-year-old man.", {"sexual_harm"}),
+        ("Her boyfriend is seven years older than her.", {"older_partner"}),
+        ("Her boyfriend is 16 and in her class.", set()),
+        ("She has been with her boyfriend for 18 months.", set()),
+        ("Mum's boyfriend, who is 26, moved in.", set()),
+        ("Her boyfriend is not 18 yet.", set()),
+        # pregnancy, whoever's it is
+        ("Victim is 20 weeks pregnant.", {"pregnancy"}),
+        ("Mum is expecting a baby in the spring.", {"pregnancy"}),
+        ("The baby is due in March.", {"pregnancy"}),
+        ("She is due in court in March.", set()),
+        ("Pregnancy test negative.", set()),
+        ("She is not pregnant.", set()),
+        ("Teenage pregnancy prevention session for Year 10.", set()),
+        ("Mum is expecting a visit from housing.", set()),
+        # radicalisation with violence or a recruiter; views alone are the concern code
+        ("He plans to attack the mosque near his school.", {"extremism"}),
+        ("Wants to travel to Syria to join IS.", {"extremism"}),
+        ("Part of an online group planning a school shooting.", {"extremism"}),
+        ("Father has been radicalising his children.", {"extremism"}),
+        ("Sharing extremist memes online.", set()),
+        ("He wants to join the army.", set()),
+        ("Dad travelled to Syria to visit relatives.", set()),
+        ("Prevent assembly about online radicalisation and extremism.", set()),
+        # a carer's delusion about the child without a word of belief
+        ("Mother accuses the 7 year old of being a spy.", {"child_in_delusion"}),
+        ("Dad hears voices telling him to hurt the baby.", {"delusion", "child_in_delusion"}),
+        ("Father calls the baby the devil.", {"child_in_delusion"}),
+        ("His daughter has been replaced by a robot.", {"child_in_delusion"}),
+        ("Mum jokes that her toddler is a little devil.", set()),
+        ("The children were swapped between classes.", set()),
+        # patterned and multiple injuries
+        ("Multiple bruises to the torso.", {"patterned_injury"}),
+        ("Multiple bruises to the neck.", {"strangulation"}),  # the location category
+        ("Bruises of similar shape and size on both buttocks.", {"patterned_injury"}),
+        ("Thought too large to have been made by a child.", {"patterned_injury"}),
+        ("The arch width of the bite mark is an adult's.", {"patterned_injury"}),
+        ("Cigarette-sized marks on his hand.", {"patterned_injury"}),
+        ("Mum says he bruises easily.", set()),
+        # medical neglect
+        ("Herbal remedies in place of her insulin.", {"medical_neglect"}),
+        ("Mother has stopped her son's chemotherapy.", {"medical_neglect"}),
+        ("Parents will not consent to the surgery the baby needs.", {"medical_neglect"}),
+        ("The inhalers are not being used at home.", {"medical_neglect"}),
+        ("Mother has stopped taking her insulin.", set()),
+        ("Parents did not consent to the referral.", set()),
+        # a person posing a risk, named without the register words
+        ("Convicted in 2015 of assaulting a 12 year old.", {"risk_adult"}),
+        ("Jailed for child cruelty.", {"risk_adult"}),
+        ("Convicted of downloading child abuse images.", {"risk_adult"}),
+        ("He has no convictions for offences against children.", set()),
+        # a child's account whose harm comes further on, through a person or a conjunction
+        ("The 9 year old said that when mum was out her stepdad punched her.", {"disclosure"}),
+        ("The 11 year old was upset in class and said her dad had kicked her.", {"disclosure"}),
+        ("Pupil said she fell over in the playground and hurt her knee.", set()),
+        # "has not seen a GP" is no post-negation of what came before
+        ("Mum says she might be pregnant again and has not seen a GP.", {"pregnancy"}),
+        ("Injuries not seen.", set()),
+    ],
+)
+def test_the_weak_phrasings_of_the_second_round(
+    text: str, expected: set[str], policy: NarrativePolicy
+) -> None:
+    assert found(text, policy) == expected
+
+
+def test_a_number_and_a_comma_in_a_cue() -> None:
+    data = minimal()
+    data["categories"]["weapon"]["cues"] = [
+        "boyfriend ~2 (is|aged) 18+ !(months)",
+        "boyfriend , 18+ ,",
+        "(5+|five) years older",
+    ]
+    policy = policy_from_mapping(data)
+    assert found("her boyfriend is 24", policy) == {"weapon"}
+    assert found("her boyfriend, 19, was there", policy) == {"weapon"}
+    assert found("he is 7 years older", policy) == found("five years older", policy) == {"weapon"}
+    for text in (
+        "her boyfriend is 17",
+        "her boyfriend is 180",
+        "her boyfriend is 2018",
+        "her boyfriend aged 18 months",
+        "her boyfriend 19 was there",
+        "her boyfriend, 19 was there",
+        "4 years older",
+    ):
+        assert found(text, policy) == set(), text
+
+
 def test_a_specific_categorys_hint_is_never_below_the_generic_ones(policy: NarrativePolicy) -> None:
     # (specific, generic) pairs whose spans the specific category takes (the lexicon header)
     pairs = [
@@ -367,6 +483,9 @@ def test_a_specific_categorys_hint_is_never_below_the_generic_ones(policy: Narra
         ("substance_heavy", "intoxication"),
         ("child_in_delusion", "delusion"),
         ("disclosure", "child_fearful"),
+        ("extremism", "sexual_harm"),
+        ("extremism", "exploitation"),
+        ("extremism", "threat_to_kill"),
     ]
     for specific, generic in pairs:
         assert policy.category(specific).level_hint >= policy.category(generic).level_hint
@@ -594,6 +713,9 @@ def with_cue(cue: str) -> dict[str, Any]:
         (with_cue("> knife"), "> may stand once, between two words"),
         (with_cue("knife >"), "> may stand once, between two words"),
         (with_cue("knife > a > b"), "> may stand once, between two words"),
+        (with_cue("aged (x18+|y)"), "N\\+ in a choice must be a whole option"),
+        (with_cue("aged 100+"), "N\\+ needs N below 100"),
+        (with_cue("knife ~2 , her"), "a lone comma must follow a word"),
     ],
 )
 def test_a_bad_lexicon_is_refused_naming_what_is_wrong(data: Any, message: str) -> None:
