@@ -546,6 +546,8 @@ def _injury_facts(child: Child, incident: bool) -> dict[str, Any]:
 
 
 NARRATIVE_INJURY: Final = frozenset({"injury", "head_injury"})
+AGE_OF_CONSENT: Final = 16
+"""Sexual Offences Act 2003: below this age a stated adult partner is itself the concern."""
 
 
 def narrative_level(narrative: NarrativeScan, facts: Mapping[str, Any]) -> int:
@@ -559,14 +561,28 @@ def narrative_level(narrative: NarrativeScan, facts: Mapping[str, Any]) -> int:
       the injury the narrative adds: :func:`_narrative_injury`), which the injury rules weigh
       with the explanation, the site and the child's age and mobility;
     * sexual words beside a graded sexual behaviour describe that behaviour, which the referrer
-      placed on Hackett's continuum.
+      placed on Hackett's continuum;
+    * an adult partner is the ``older_partner`` fact when the child is under the age of consent
+      (:func:`_narrative_answers`), which the rules weigh with the child's age; and a pregnancy
+      is the ``victim_pregnant`` marker in a domestic abuse referral, and otherwise describes a
+      pregnancy the rules already weigh (the unborn child, the PREGNANT indicator).
     """
-    absorbed = set(NARRATIVE_INJURY)
+    absorbed = set(NARRATIVE_INJURY) | {"older_partner", "pregnancy"}
     if facts["domestic_abuse"]:
         absorbed |= NARRATIVE_DOMESTIC_ABUSE
     if facts["sexual_behaviour"] != "NOT_ASSESSED":
         absorbed.add("sexual_harm")
     return max((c.level_hint for c in narrative.concerns if c.category not in absorbed), default=0)
+
+
+def _narrative_answers(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """What the narrative says that answers a structured question (raise-only): an adult
+    partner of a child under the age of consent is an older partner (Sexual Offences Act 2003;
+    Brook: red). An older child's adult partner is left to the referrer's own judgement."""
+    young = not facts["dob_known"] or facts["age_years"] < AGE_OF_CONSENT
+    if "older_partner" in facts["narrative_concerns"] and young and not facts["unborn"]:
+        return {"older_partner": True}
+    return {}
 
 
 def _narrative_injury(categories: list[str]) -> dict[str, Any]:
@@ -590,6 +606,7 @@ def _referral_facts(referral: Referral, narrative: NarrativeScan) -> dict[str, A
     # In a domestic abuse referral, a DASH marker read in the narrative counts as the marker
     # (raise-only); outside one, the narrative category stays a category of its own.
     told = frozenset(narrative.categories) if domestic_abuse else frozenset()
+    # (The pregnancy read there is the victim's: the referral is about the abuse.)
     return {
         "agency": referral.agency,
         "source_code": referral.source_code,
@@ -608,7 +625,7 @@ def _referral_facts(referral: Referral, narrative: NarrativeScan) -> dict[str, A
         "stalking": referral.stalking is True,
         "separation": referral.separation is True,
         "threats_to_children": referral.threats_to_children is True,
-        "victim_pregnant": referral.victim_pregnant,
+        "victim_pregnant": referral.victim_pregnant or "pregnancy" in told,
         "marac_referral": referral.marac_referral,
         "consent": referral.consent,
         "attendance_known": attendance is not None,
@@ -790,6 +807,7 @@ def child_facts(
     )
     if not facts["injury_present"]:
         facts.update(_narrative_injury(facts["narrative_concerns"]))
+    facts.update(_narrative_answers(facts))
     facts["narrative_level"] = narrative_level(narrative, facts)
     facts.update(records_facts(checks, on))
     officer = referral.previous_incidents_12m or 0
