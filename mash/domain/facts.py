@@ -57,9 +57,15 @@ YOUNG_CHILD_MONTHS: Final = 84
 child under seven (less able to protect themselves or to tell)."""
 
 DOMESTIC_ABUSE_CODES: Final = frozenset({"3A", "3B", "3C"})
-NARRATIVE_DOMESTIC_ABUSE: Final = frozenset({"strangulation", "threat_to_kill", "weapon"})
+NARRATIVE_DOMESTIC_ABUSE: Final = frozenset(
+    {"strangulation", "threat_to_kill", "weapon", "marac", "repeat_incidents"}
+)
 """Narrative concern categories that, in a domestic abuse referral, count as the DASH markers
-of the same name (raise-only: a marker the form did not ask can still be read in the text)."""
+of the same name (raise-only: a marker the form did not ask can still be read in the text);
+``marac`` is the MARAC referral (SafeLives: a Marac referral, or 14 or more 'yes' answers),
+``repeat_incidents`` at least :data:`NARRATIVE_REPEAT_INCIDENTS` incidents."""
+NARRATIVE_REPEAT_INCIDENTS: Final = 2
+"""What "police came again" says when it gives no number: more than once."""
 
 # The record kinds as they appear in fact names (``social-care`` -> ``social_care_*``).
 CHECK_PREFIXES: Final[Mapping[str, str]] = {
@@ -626,7 +632,7 @@ def _referral_facts(referral: Referral, narrative: NarrativeScan) -> dict[str, A
         "separation": referral.separation is True,
         "threats_to_children": referral.threats_to_children is True,
         "victim_pregnant": referral.victim_pregnant or "pregnancy" in told,
-        "marac_referral": referral.marac_referral,
+        "marac_referral": referral.marac_referral or "marac" in told,
         "consent": referral.consent,
         "attendance_known": attendance is not None,
         "attendance_percent": float(UNKNOWN) if attendance is None else float(attendance),
@@ -805,13 +811,18 @@ def child_facts(
     facts.update(
         _child_facts(child, on, referral.incident_type is not None, referral.disclosure_by_child)
     )
-    if not facts["injury_present"]:
+    if not facts["injury_present"] and child.injured is not False:
+        # An injury the narrative describes is the child's unless the referrer answered that
+        # this child was not injured: then it is someone else's (in a police notification,
+        # usually the victim's), and saying "injury to the baby" would put a falsehood on record.
         facts.update(_narrative_injury(facts["narrative_concerns"]))
     facts.update(_narrative_answers(facts))
     facts["narrative_level"] = narrative_level(narrative, facts)
     facts.update(records_facts(checks, on))
     officer = referral.previous_incidents_12m or 0
-    facts["repeat_incidents_12m"] = max(officer, facts["police_domestic_incidents_12m"])
+    told = facts["domestic_abuse"] and "repeat_incidents" in facts["narrative_concerns"]
+    narrated = NARRATIVE_REPEAT_INCIDENTS if told else 0
+    facts["repeat_incidents_12m"] = max(officer, facts["police_domestic_incidents_12m"], narrated)
     return facts
 
 

@@ -9,9 +9,11 @@ the level-4 indicators of the threshold documents that referrers often write onl
 (a person who poses a risk to children in the household, signs of exploitation, treatment
 refused or stopped, an injury whose pattern suggests abuse, a child's own account of abuse, a
 child no professional has seen, an adult partner of a child, radicalisation with violence or a
-recruiter; homelessness, heavy drug or alcohol use and a pregnancy at level 3), and names each
-one it finds with the level the category suggests. The rules add
-``NARRATIVE_CONCERN:<category>`` and may raise the child's level to the hint
+recruiter, children unfed or scavenging, a child singled out for a carer's blame or shut out;
+homelessness, heavy drug or alcohol use, a pregnancy, a Marac referral, repeated incidents, a
+family targeted where it lives and signs of fabricated illness at level 3; a perplexing
+presentation at level 2), and names each one it finds with the level the category suggests.
+The rules add ``NARRATIVE_CONCERN:<category>`` and may raise the child's level to the hint
 (:func:`raise_level`); nothing here can lower one. The decision log gets the category and the
 policy's cue, never the text: a :class:`NarrativeScan` holds no character of the narrative.
 

@@ -395,6 +395,37 @@ def test_an_injury_only_the_narrative_describes_is_an_unexplained_injury() -> No
     assert facts["injury_present"] is True and facts["injury_explanation_consistent"] is False
 
 
+def test_a_narrative_injury_is_not_put_on_a_child_the_referrer_said_was_not_hurt() -> None:
+    text = "Victim kicked on the floor, head wound."
+    unhurt = read(
+        a_referral(a_child(injured=False), incident_type="DOMESTIC_ABUSE", narrative=text)
+    )
+    unasked = read(
+        a_referral(a_child(injured=None), incident_type="DOMESTIC_ABUSE", narrative=text)
+    )
+    assert "head_injury" in unhurt["narrative_concerns"]
+    assert unhurt["injury_present"] is False and unhurt["injury_kind"] == "NONE"
+    assert unasked["injury_present"] is True and unasked["injury_kind"] == "HEAD_INJURY"
+
+
+def test_a_marac_referral_in_a_domestic_abuse_narrative_is_the_marac_marker() -> None:
+    text = "IDVA completed the Dash: 16 yes answers, referred to Marac."
+    abuse = read(a_referral(agency="health", concern_codes=frozenset({"3B"}), narrative=text))
+    other = read(a_referral(agency="health", narrative=text))
+    assert abuse["marac_referral"] is True and abuse["narrative_level"] == 0
+    assert other["marac_referral"] is False and other["narrative_level"] == 3
+
+
+def test_repeated_incidents_in_a_domestic_abuse_narrative_count_at_least_two() -> None:
+    text = "Police came to the house twice this term because dad hurt mum."
+    told = read(a_referral(agency="council", concern_codes=frozenset({"3A"}), narrative=text))
+    counted = read(
+        a_referral(incident_type="DOMESTIC_ABUSE", previous_incidents_12m=5, narrative=text)
+    )
+    assert told["repeat_incidents_12m"] == 2
+    assert counted["repeat_incidents_12m"] == 5  # the officer's higher count stands
+
+
 def test_sexual_words_beside_a_graded_behaviour_describe_that_behaviour() -> None:
     child = a_child(sexual_behaviour="NORMAL")
     text = "Asked whether touching her own genitals at bath time is normal."

@@ -36,10 +36,6 @@ LABELLED = ROOT / "tests" / "data" / "narratives" / "labelled.jsonl"
 # 0.8) are not met, with the floor measured and why. Each miss needs meaning the words do not
 # carry; fitting a cue to the one sentence would only flatter the figure.
 FLOORS: dict[str, tuple[float, float]] = {
-    # N048 (a 13 year old's partner is 19: the harm is in the ages), N142 (photos "in the
-    # shower": the harm is in the setting), N299 ("came into her room and touched her": no body
-    # part, fifteen words after the telling).
-    "sexual_harm": (0.8, 0.8),
     # N087 (a parent believes his son was replaced by an impostor, but "is not his real son"
     # comes first and a belief's words never pass a negation), N266, N322, N325 and N335 (the
     # belief about the child is child_in_delusion's span; nothing else in the text names the
@@ -52,8 +48,14 @@ FLOORS: dict[str, tuple[float, float]] = {
     # within six words of a person or a conjunction that follows it within six: N298 and N299
     # put the harm twelve and fifteen words on, N154 describes the harm by a position ("holding
     # her by the neck"), N012 names the teller in the clause before and the harm-doer is a
-    # boyfriend (an adult's telling reads the same).
+    # boyfriend (an adult's telling reads the same); N438 puts the touching eight words after
+    # the uncle who does it.
     "disclosure": (0.75, 0.8),
+    # N445-N447: a child hiding (under the bed, in the wardrobe, upstairs). A hiding cue was
+    # tried and taken out: in a domestic abuse referral hiding during a row is the child's
+    # ordinary fear, which the guidance corpus (DA Act 2021 s3, Hampshire level 2) keeps at
+    # early help, and the cue raised such a child to assessment.
+    "child_fearful": (0.75, 0.8),
     # N048 ("her partner is 19": "partner" is read only as a child's, since a carer's partner's
     # age is everyday text in domestic abuse referrals), N280 and N319 ("the father (of the
     # baby) is 25"), N284 (the age in a clause after "an older man", which exploitation reads).
@@ -658,7 +660,9 @@ def test_the_default_lexicon_cites_guidance_for_every_category(policy: Narrative
         "delusion",
     }
     for category in policy.categories:
-        assert category.guidance and category.level_hint in (3, 4)
+        # Level 1 would raise nothing; level 2 is for signs early help supports (a perplexing
+        # presentation under a paediatrician's plan), and l2.narrative-concern reads it.
+        assert category.guidance and category.level_hint in (2, 3, 4)
 
 
 def test_words_after_a_lookahead_must_follow_but_are_left_to_be_read() -> None:

@@ -195,6 +195,10 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [{"life_threatening_neglect": True}],
         [indicators("CHRONIC_CONDITION_UNTREATED", "MISSED_APPOINTMENTS")],
     ),
+    "l4.faltering-growth-neglect": (
+        [{**indicators("FAILURE_TO_THRIVE"), **codes("16A")}],
+        [indicators("FAILURE_TO_THRIVE"), codes("16A"), indicators("FAILURE_TO_THRIVE", "16A")],
+    ),
     "l4.child-not-seen": (
         [{"child_not_seen": True}],
         [{"attendance_known": True, "attendance_percent": 0.0}],
@@ -341,6 +345,10 @@ TABLE: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     "l3.narrative-concern": (
         [{**told("delusion"), "narrative_level": 3}, {**told("injury"), "narrative_level": 3}],
         [{**told("suicide"), "narrative_level": 4}, told()],
+    ),
+    "l2.narrative-concern": (
+        [{**told("perplexing_presentation"), "narrative_level": 2}],
+        [{**told("delusion"), "narrative_level": 3}, told()],
     ),
     "l4.narrative-concern": (
         [
