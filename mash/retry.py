@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from tenacity import (
     AsyncRetrying,
@@ -37,6 +38,7 @@ from tenacity import (
     wait_exponential,
     wait_fixed,
 )
+from tenacity.wait import wait_base
 
 from mash.errors import AuditError, BrokerError, MashError
 
@@ -85,6 +87,23 @@ def _failure(state: RetryCallState) -> BaseException | None:
     return state.outcome.exception() if state.outcome is not None else None
 
 
+def _forever(
+    errors: type[BaseException] | tuple[type[BaseException], ...],
+    wait: wait_base,
+    sleep: Sleep | AsyncSleep,
+    say: Callable[[RetryCallState], None],
+) -> dict[str, Any]:
+    """The settings every policy here shares: retry ``errors`` until the owner stops the loop
+    (never give up on a child's referral or decision), log before each wait."""
+    return {
+        "retry": retry_if_exception_type(errors),
+        "wait": wait,
+        "stop": stop_never,
+        "sleep": sleep,
+        "before_sleep": say,
+    }
+
+
 def retry_until_database_and_broker_are_back(
     what: str, log: logging.Logger, sleep: Sleep
 ) -> Retrying:
@@ -97,11 +116,12 @@ def retry_until_database_and_broker_are_back(
         )
 
     return Retrying(
-        retry=retry_if_exception_type((AuditError, BrokerError)),
-        wait=wait_exponential(multiplier=DATABASE_FIRST_S, max=DATABASE_MAX_S),
-        stop=stop_never,
-        sleep=sleep,
-        before_sleep=say,
+        **_forever(
+            (AuditError, BrokerError),
+            wait_exponential(multiplier=DATABASE_FIRST_S, max=DATABASE_MAX_S),
+            sleep,
+            say,
+        )
     )
 
 
@@ -122,11 +142,9 @@ def retry_until_broker_acknowledges(log: logging.Logger, sleep: AsyncSleep) -> A
         )
 
     return AsyncRetrying(
-        retry=retry_if_exception_type(Unacknowledged),
-        wait=wait_exponential(multiplier=ACK_FIRST_S, max=ACK_MAX_S),
-        stop=stop_never,
-        sleep=sleep,
-        before_sleep=say,
+        **_forever(
+            Unacknowledged, wait_exponential(multiplier=ACK_FIRST_S, max=ACK_MAX_S), sleep, say
+        )
     )
 
 
@@ -140,13 +158,7 @@ def retry_until_hub_topics_are_readable(log: logging.Logger, sleep: Sleep) -> Re
             f"{state.upcoming_sleep:g}",
         )
 
-    return Retrying(
-        retry=retry_if_exception_type(MashError),
-        wait=wait_fixed(HUB_TOPICS_S),
-        stop=stop_never,
-        sleep=sleep,
-        before_sleep=say,
-    )
+    return Retrying(**_forever(MashError, wait_fixed(HUB_TOPICS_S), sleep, say))
 
 
 def retry_until_record_topics_are_readable(log: logging.Logger, sleep: AsyncSleep) -> AsyncRetrying:
@@ -157,10 +169,4 @@ def retry_until_record_topics_are_readable(log: logging.Logger, sleep: AsyncSlee
     def say(state: RetryCallState) -> None:
         log.warning("record feed: %s; retrying", type(_failure(state)).__name__)
 
-    return AsyncRetrying(
-        retry=retry_if_exception_type(Exception),
-        wait=wait_fixed(RECORD_TOPICS_S),
-        stop=stop_never,
-        sleep=sleep,
-        before_sleep=say,
-    )
+    return AsyncRetrying(**_forever(Exception, wait_fixed(RECORD_TOPICS_S), sleep, say))

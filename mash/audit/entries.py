@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar, cast
 
 from mash.audit.canonical import NotCanonical, canonical_json
-from mash.domain.decision import DecisionRecord
+from mash.domain.decision import CHILD_CONTEXT, DecisionRecord
 from mash.domain.routes import Route
 from mash.errors import InvalidDecision
 
@@ -31,18 +31,7 @@ CONFIRM_REASON = "Hub staff confirmed the proposed route."
 
 # Context copied from the superseded decision into an override entry, so that a query by
 # child or referral finds the human decision next to the automated one.
-_OVERRIDE_CONTEXT: tuple[str, ...] = (
-    "agency",
-    "source_id",
-    "source_code",
-    "child_index",
-    "child_key",
-    "household_id",
-    "match",
-    "match_score",
-    "received_at",
-    "deadline",
-)
+_OVERRIDE_CONTEXT: tuple[str, ...] = (*CHILD_CONTEXT, "received_at", "deadline")
 
 
 @lru_cache(maxsize=4096)

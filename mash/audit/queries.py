@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from mash.audit.explain import explain, explain_override
 from mash.audit.store import DecisionLog, QueryFilter
-from mash.domain.decision import DecisionRecord
+from mash.domain.decision import CHILD_CONTEXT, PROVENANCE, DecisionRecord
 from mash.errors import UsageError
 
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -26,26 +26,14 @@ CSV_COLUMNS = (
     "seq",
     "decision_id",
     "kind",
-    "agency",
-    "source_id",
-    "source_code",
-    "child_index",
-    "child_key",
-    "household_id",
-    "match",
-    "match_score",
+    *CHILD_CONTEXT,
     "route",
     "level",
     "rules",
     "reasons",
     "checks",
     "flags",
-    "rule_set_version",
-    "input_digest",
-    "received_at",
-    "decided_at",
-    "deadline",
-    "decided_by",
+    *PROVENANCE,
     "supersedes",
     "reason",
     "created_at",

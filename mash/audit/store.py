@@ -70,6 +70,27 @@ def normalise_url(url: str) -> str:
     return url
 
 
+@contextmanager
+def scratch_schema(url: str, prefix: str) -> Iterator[str]:
+    """A fresh schema of a run's own in the PostgreSQL database at ``url``: yields the URL of
+    the same database with that schema first on every connection's search path, and drops it
+    afterwards whatever happened, so a benchmark or a chaos run never writes into a real log."""
+    from uuid import uuid4
+
+    base = normalise_url(url)
+    schema = f"{prefix}_{uuid4().hex[:12]}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        scoped = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.dispose()
+
+
 def masked(url: str) -> str:
     """The URL with any password hidden, for messages and logs."""
     try:

@@ -194,36 +194,58 @@ def _chain_problems(row: Mapping[str, Any], leaf: bytes, previous: bytes, seq: i
     return problems
 
 
-def check_decisions(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
-    """Walk the decision log in position order and recompute every entry."""
+_EntryReader = Callable[[Mapping[str, Any]], tuple[bytes, list[str], str | None]]
+
+
+def _walk(
+    rows: Iterable[Mapping[str, Any]],
+    log: str,
+    noun: str,
+    read: _EntryReader,
+    merkle_leaves: bool,
+) -> ChainScan:
+    """Walk one hash chain in position order: positions run 1, 2, 3, ... and each entry's hash
+    chains from the one before. ``read`` recomputes one entry's leaf and finds what is wrong
+    inside it; ``noun`` names an entry in the problems ("entry", "record")."""
     scan = ChainScan()
     previous = GENESIS
     last_seq = 0
+    article = "an" if noun[0] in "aeiou" else "a"
     for position, row in enumerate(rows, start=1):
         seq, expected = row.get("seq"), last_seq + 1
         last_seq = seq if isinstance(seq, int) else expected
-        fmt, problems = _format_of(row)
-        decision, canonical, body_problems = _parse_body(row, fmt)
-        problems += body_problems
-        decision_id = str(row.get("decision_id") or (decision or {}).get("decision_id") or "")
+        leaf, problems, entry_id = read(row)
         if seq != expected:
             problems.insert(
                 0,
-                f"found where entry {expected} was expected: an entry is "
+                f"found where {noun} {expected} was expected: {article} {noun} is "
                 "missing, inserted or out of order",
             )
-        if decision is not None:
-            problems += _column_problems(row, decision)
-        leaf = _leaf_of(row, fmt, decision, canonical)
         problems += _chain_problems(row, leaf, previous, expected)
         for message in problems:
-            scan.add(Problem("decision log", int(seq or 0), decision_id, message))
-        scan.leaf_hashes.append(merkle.leaf_hash(leaf))
+            scan.add(Problem(log, int(seq or 0), entry_id, message))
+        if merkle_leaves:
+            scan.leaf_hashes.append(merkle.leaf_hash(leaf))
         previous = _hex(row.get("entry_hash")) or chain_hash(previous, leaf)
         scan.entry_hashes.append(previous)
         scan.size = position
     scan.head_hash = previous
     return scan
+
+
+def _decision_entry(row: Mapping[str, Any]) -> tuple[bytes, list[str], str | None]:
+    fmt, problems = _format_of(row)
+    decision, canonical, body_problems = _parse_body(row, fmt)
+    problems += body_problems
+    decision_id = str(row.get("decision_id") or (decision or {}).get("decision_id") or "")
+    if decision is not None:
+        problems += _column_problems(row, decision)
+    return _leaf_of(row, fmt, decision, canonical), problems, decision_id
+
+
+def check_decisions(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
+    """Walk the decision log in position order and recompute every entry."""
+    return _walk(rows, "decision log", "entry", _decision_entry, merkle_leaves=True)
 
 
 def _access_leaf(row: Mapping[str, Any]) -> tuple[bytes, list[str]]:
@@ -245,29 +267,14 @@ def _access_leaf(row: Mapping[str, Any]) -> tuple[bytes, list[str]]:
     return leaf, []
 
 
+def _access_entry(row: Mapping[str, Any]) -> tuple[bytes, list[str], str | None]:
+    leaf, problems = _access_leaf(row)
+    return leaf, problems, None
+
+
 def check_access(rows: Iterable[Mapping[str, Any]]) -> ChainScan:
     """Walk the access log (who read what, when) the same way."""
-    scan = ChainScan()
-    previous = GENESIS
-    last_seq = 0
-    for position, row in enumerate(rows, start=1):
-        seq, expected = row.get("seq"), last_seq + 1
-        last_seq = seq if isinstance(seq, int) else expected
-        leaf, problems = _access_leaf(row)
-        if seq != expected:
-            problems.insert(
-                0,
-                f"found where record {expected} was expected: a record is "
-                "missing, inserted or out of order",
-            )
-        problems += _chain_problems(row, leaf, previous, expected)
-        for message in problems:
-            scan.add(Problem("access log", int(seq or 0), None, message))
-        previous = _hex(row.get("entry_hash")) or chain_hash(previous, leaf)
-        scan.entry_hashes.append(previous)
-        scan.size = position
-    scan.head_hash = previous
-    return scan
+    return _walk(rows, "access log", "record", _access_entry, merkle_leaves=False)
 
 
 def _tree_problems(head: TreeHead, decisions: ChainScan, root: bytes) -> list[str]:

@@ -7,13 +7,12 @@ details behind them, and a reason for every figure it could not measure.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
@@ -164,35 +163,6 @@ def _append_all(url: str, decisions: Sequence[DecisionRecord], tracker: Tracker)
     return elapsed
 
 
-@contextlib.contextmanager
-def postgres_schema(url: str) -> Iterator[str]:
-    """A fresh schema of this run's own in the PostgreSQL database at ``url`` (its URL with
-    the schema first on the search path), dropped afterwards: a benchmark never writes into
-    a real decision log."""
-    from uuid import uuid4
-
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    from mash.audit.store import normalise_url
-
-    base = normalise_url(url)
-    schema = f"bench_{uuid4().hex[:12]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        yield (
-            make_url(base)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        admin.dispose()
-
-
 def _why(exc: BaseException) -> str:
     """The error's type and the driver's first line (connection problems; never the SQL or
     its parameters, which SQLAlchemy appends to its own message)."""
@@ -205,6 +175,7 @@ def sink_scenario(
     decisions: Sequence[DecisionRecord], postgres_url: str | None, tracker: Tracker
 ) -> Outcome:
     """Decisions per second appended to a new SQLite log and, given a URL, PostgreSQL."""
+    from mash.audit.store import scratch_schema
     from mash.bench.runner import FAILED
 
     outcome = Outcome()
@@ -227,7 +198,7 @@ def sink_scenario(
         return outcome
     tracker.stage("decision log: PostgreSQL", len(decisions))
     try:
-        with postgres_schema(postgres_url) as url:
+        with scratch_schema(postgres_url, "bench") as url:
             seconds = _append_all(url, decisions, tracker)
     except Exception as exc:  # MashError, SQLAlchemy's (imported lazily), OSError: reported
         outcome.fail("sink_postgres_per_s", f"{FAILED}PostgreSQL ({_why(exc)})")

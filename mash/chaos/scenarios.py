@@ -110,10 +110,21 @@ Check = Callable[[Run, list[DecisionRecord]], list[str]]
 # --------------------------------------------------------------------------- data
 
 
-def dataset(
-    registry: Registry, topics: Topics, n: int, seed: int
-) -> tuple[list[Message], list[Message], list[Accepted]]:
-    """Records, referral messages and, per message, the referral the worker must route."""
+@dataclass
+class Dataset:
+    """What a scenario feeds: the record topics' messages, the referral messages, and per
+    message the referral the worker must route (``None``: it must be dead-lettered). A
+    scenario may alter messages before the run (fuzzing, poison records)."""
+
+    registry: Registry
+    records: list[Message]
+    messages: list[Message]
+    accepted: list[Accepted]
+
+
+def dataset(topics: Topics, n: int, seed: int) -> Dataset:
+    """The seed's generated records and referrals, framed with the default registry."""
+    registry = Registry.default()
     from collections import defaultdict
 
     from mash.generate import generate, generate_records
@@ -127,7 +138,7 @@ def dataset(
         for i, (agency, obj) in enumerate(referrals)
     ]
     accepted = [tally.accepted(agency, obj) for agency, obj in referrals]
-    return record_messages(registry, topics, records), messages, accepted
+    return Dataset(registry, record_messages(registry, topics, records), messages, accepted)
 
 
 def sleep_until(began: float, at_s: float) -> None:
@@ -142,18 +153,15 @@ def run(
     stage: Stage,
     size: Size,
     fault: Fault,
+    data: Dataset,
     *,
     seed: int,
-    registry: Registry,
-    records: Sequence[Message],
-    messages: Sequence[Message],
-    accepted: Sequence[Accepted],
     worker_options: tuple[str, ...] = (),
     check: Check | None = None,
     db_url: str | None = None,
     sink_db_url: str | None = None,
 ) -> tally.Result:
-    """Feed ``messages`` through a worker and a sink while ``fault`` strikes; count the log.
+    """Feed ``data`` through a worker and a sink while ``fault`` strikes; count the log.
 
     The log is a SQLite file of the run's own unless ``db_url`` names another; the sinks under
     fault write through ``sink_db_url`` when given (a proxy that can cut the database), while
@@ -161,12 +169,12 @@ def run(
     began = time.monotonic()
     db_url = db_url or f"sqlite:///{stage.home / f'{name}.db'}"
     chunk = max(1, int(size.rate / 2))
-    feed = Feed(stage.bootstrap, messages, chunk=chunk, pause_s=0.5)
+    feed = Feed(stage.bootstrap, data.messages, chunk=chunk, pause_s=0.5)
     with worker_pool(stage.bootstrap, stage.topics, stage.home) as pool:
         from mash.chaos.processes import Publisher
 
         publisher = Publisher(stage.bootstrap)
-        publisher.send(records)
+        publisher.send(data.records)
         publisher.close()
         state = Run(
             stage, pool, feed, db_url, random.Random(seed), sink_db_url or db_url, worker_options
@@ -176,7 +184,7 @@ def run(
         feed.start()
         fault(state)
         feed.join()
-        expected = tally.expected_children(accepted[i] for i in feed.acked)
+        expected = tally.expected_children(data.accepted[i] for i in feed.acked)
         wait_for_log(db_url, len(expected), state.keep_alive)
         state.worker_alive_at_end = state.worker is not None and state.worker.alive()
         for process in (state.worker, state.sink):
@@ -232,35 +240,13 @@ def kill_processes(which: str, count: int) -> Fault:
 
 
 def worker_kill(stage: Stage, size: Size, seed: int = 1) -> tally.Result:
-    registry = Registry.default()
-    records, messages, accepted = dataset(registry, stage.topics, size.referrals, seed)
-    return run(
-        "worker-kill",
-        stage,
-        size,
-        kill_processes("worker", size.faults),
-        seed=seed,
-        registry=registry,
-        records=records,
-        messages=messages,
-        accepted=accepted,
-    )
+    data = dataset(stage.topics, size.referrals, seed)
+    return run("worker-kill", stage, size, kill_processes("worker", size.faults), data, seed=seed)
 
 
 def sink_kill(stage: Stage, size: Size, seed: int = 2) -> tally.Result:
-    registry = Registry.default()
-    records, messages, accepted = dataset(registry, stage.topics, size.referrals, seed)
-    return run(
-        "sink-kill",
-        stage,
-        size,
-        kill_processes("sink", size.faults),
-        seed=seed,
-        registry=registry,
-        records=records,
-        messages=messages,
-        accepted=accepted,
-    )
+    data = dataset(stage.topics, size.referrals, seed)
+    return run("sink-kill", stage, size, kill_processes("sink", size.faults), data, seed=seed)
 
 
 # --------------------------------------------------------------------------- 3: broker
@@ -316,18 +302,8 @@ def broker_kill(stage: Stage, size: Size, seed: int = 3) -> tally.Result:
                     f" (recovered={result.recovered_from_dead})"
                 )
 
-        registry = Registry.default()
-        records, messages, accepted = dataset(registry, topics, size.referrals, seed)
         return run(
-            "broker-kill",
-            own,
-            size,
-            fault,
-            seed=seed,
-            registry=registry,
-            records=records,
-            messages=messages,
-            accepted=accepted,
+            "broker-kill", own, size, fault, dataset(topics, size.referrals, seed), seed=seed
         )
 
 
@@ -389,10 +365,9 @@ def cluster_leader_kill(stage: Stage, size: Size, seed: int = 4) -> tally.Result
         topics = stage.topics
         create_topics(nodes.bootstrap, topics, partitions)
         own = Stage(nodes.bootstrap, topics, stage.home)
-        registry = Registry.default()
-        records, messages, accepted = dataset(registry, topics, size.referrals, seed)
+        data = dataset(topics, size.referrals, seed)
         counts: dict[str, int] = {}
-        for topic, _, _ in messages:
+        for topic, _, _ in data.messages:
             counts[topic] = counts.get(topic, 0) + 1
         target = max(counts, key=lambda t: counts[t])  # the busiest ingest topic
         described = nodes.describe(target)
@@ -413,11 +388,8 @@ def cluster_leader_kill(stage: Stage, size: Size, seed: int = 4) -> tally.Result
             own,
             size,
             leader_kills(nodes, target, partitions, size.faults),
+            data,
             seed=seed,
-            registry=registry,
-            records=records,
-            messages=messages,
-            accepted=accepted,
             check=check,
         )
 
@@ -456,9 +428,9 @@ def fuzzed(
 
 
 def fuzz(stage: Stage, size: Size, seed: int = 5) -> tally.Result:
-    registry = Registry.default()
-    records, valid, accepted = dataset(registry, stage.topics, size.referrals, seed)
-    messages, routed, bad = fuzzed(registry, valid, accepted, size.fuzz, seed)
+    valid = dataset(stage.topics, size.referrals, seed)
+    registry = valid.registry
+    messages, routed, bad = fuzzed(registry, valid.messages, valid.accepted, size.fuzz, seed)
     first: list[Worker] = []
 
     def fault(state: Run) -> None:
@@ -492,11 +464,8 @@ def fuzz(stage: Stage, size: Size, seed: int = 5) -> tally.Result:
         stage,
         size,
         fault,
+        replace(valid, messages=messages, accepted=routed),
         seed=seed,
-        registry=registry,
-        records=records,
-        messages=messages,
-        accepted=routed,
         check=check,
     )
 
@@ -506,31 +475,6 @@ def fuzz(stage: Stage, size: Size, seed: int = 5) -> tally.Result:
 
 POSTGRES_ENV = "MASH_TEST_POSTGRES_URL"
 """The PostgreSQL database scenario db-outage logs into (a schema of its own, dropped after)."""
-
-
-@contextlib.contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    """A fresh schema in the database at ``base_url``: the URL of the same database with the
-    schema first on every connection's search path. Dropped at the end, whatever happened."""
-    from uuid import uuid4
-
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    from mash.audit.store import normalise_url
-
-    base = normalise_url(base_url)
-    schema = f"chaos_{uuid4().hex[:12]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        admin.dispose()
 
 
 def via_proxy(url: str, proxy: Proxy) -> str:
@@ -550,14 +494,12 @@ def db_outage(stage: Stage, size: Size, seed: int = 6) -> tally.Result:
     ones refused)."""
     from sqlalchemy.engine import make_url
 
-    from mash.audit.store import open_log
+    from mash.audit.store import open_log, scratch_schema
 
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         raise UsageError(f"scenario db-outage needs {POSTGRES_ENV} (a PostgreSQL URL)")
-    registry = Registry.default()
-    records, messages, accepted = dataset(registry, stage.topics, size.referrals, seed)
-    with postgres_schema(base) as db_url:
+    with scratch_schema(base, "chaos") as db_url:
         with open_log(db_url):
             pass  # create the tables before the outage: the cut then lands in the work
         target = make_url(db_url)
@@ -604,11 +546,8 @@ def db_outage(stage: Stage, size: Size, seed: int = 6) -> tally.Result:
                 stage,
                 size,
                 fault,
+                dataset(stage.topics, size.referrals, seed),
                 seed=seed,
-                registry=registry,
-                records=records,
-                messages=messages,
-                accepted=accepted,
                 check=check,
                 db_url=db_url,
                 sink_db_url=via_proxy(db_url, proxy),
@@ -644,8 +583,8 @@ def poison_rules(home: Path) -> Path:
 def poison(stage: Stage, size: Size, seed: int = 7) -> tally.Result:
     from mash.generate import generate
 
-    registry = Registry.default()
-    records, messages, accepted = dataset(registry, stage.topics, size.referrals, seed)
+    data = dataset(stage.topics, size.referrals, seed)
+    registry, messages, accepted = data.registry, data.messages, data.accepted
     referrals = list(generate(size.referrals, seed=seed))
     councils = [
         i
@@ -707,11 +646,8 @@ def poison(stage: Stage, size: Size, seed: int = 7) -> tally.Result:
         stage,
         size,
         fault,
+        data,
         seed=seed,
-        registry=registry,
-        records=records,
-        messages=messages,
-        accepted=accepted,
         worker_options=("--rules", str(rules)),
         check=check,
     )

@@ -22,6 +22,30 @@ from mash.errors import DecodeError
 Match = Literal["EXACT", "PROBABLE", "POSSIBLE", "NONE"]
 CheckOutcome = Literal["FOUND", "NOT_FOUND", "UNAVAILABLE"]
 
+CHILD_CONTEXT: Final = (
+    "agency",
+    "source_id",
+    "source_code",
+    "child_index",
+    "child_key",
+    "household_id",
+    "match",
+    "match_score",
+)
+"""The fields of a logged decision that say which child it is about and how surely the child
+was matched to agency records: copied onto every override of it, and columns of every export."""
+
+PROVENANCE: Final = (
+    "rule_set_version",
+    "input_digest",
+    "received_at",
+    "decided_at",
+    "deadline",
+    "decided_by",
+)
+"""The fields that say how a decision was made: under which rules, from which input, when, and
+by whom (the router's id or a member of staff)."""
+
 
 @dataclass(frozen=True, slots=True)
 class FiredRule:
@@ -377,22 +401,13 @@ def decision_to_dict(decision: Decision) -> DecisionRecord:
     }
 
 
+_OPTIONAL_CONTEXT: Final = frozenset({"household_id", "match_score"})
 _REQUIRED: Final = (
     "decision_id",
-    "agency",
-    "source_id",
-    "source_code",
-    "child_index",
-    "child_key",
-    "match",
+    *(name for name in CHILD_CONTEXT if name not in _OPTIONAL_CONTEXT),
     "route",
     "level",
-    "rule_set_version",
-    "input_digest",
-    "received_at",
-    "decided_at",
-    "deadline",
-    "decided_by",
+    *PROVENANCE,
 )
 
 

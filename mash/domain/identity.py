@@ -184,18 +184,15 @@ def _identifier_verdict(child: Profile, record: PersonRecord) -> str | None:
     """``same`` when a valid identifier is shared, ``conflict`` when both sides carry a valid
     NHS number (or UPN) and they differ, else ``None``. Reads the record's raw fields, so an
     exact match never pays for name normalisation."""
-    theirs = record.nhs_number
-    if child.nhs and theirs:
-        if theirs == child.nhs:
-            return "same"
-        if is_valid_nhs_number(theirs):
-            return "conflict"
-    theirs = record.upn
-    if child.upn and theirs:
-        if theirs == child.upn:
-            return "same"
-        if is_valid_upn(theirs):
-            return "conflict"
+    for ours, theirs, valid in (
+        (child.nhs, record.nhs_number, is_valid_nhs_number),
+        (child.upn, record.upn, is_valid_upn),
+    ):
+        if ours and theirs:
+            if theirs == ours:
+                return "same"
+            if valid(theirs):
+                return "conflict"
     return None
 
 

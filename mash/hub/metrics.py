@@ -21,21 +21,28 @@ from mash.hub.sla import SlaPolicy
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-def _per_route(family: GaugeMetricFamily | CounterMetricFamily, values: dict[str, int]) -> None:
+def _per_route(
+    kind: type[GaugeMetricFamily] | type[CounterMetricFamily],
+    name: str,
+    documentation: str,
+    values: dict[str, int],
+) -> Metric:
+    """A family with one sample per route, every route present (zero when it has none)."""
+    family = kind(name, documentation, labels=["route"])
     for route in Route.ordered():
         family.add_metric([route], float(values.get(route, 0)))
+    return family
 
 
 def families(m: Measures) -> Iterator[Metric]:
     """The metric families of one set of measures."""
-    depth = GaugeMetricFamily("mash_queue_depth", "Open work items per queue.", labels=["route"])
-    _per_route(depth, m.depth)
-    yield depth
-    routed = CounterMetricFamily(
-        "mash_decisions", "Routing decisions that reached a queue, per route.", labels=["route"]
+    yield _per_route(GaugeMetricFamily, "mash_queue_depth", "Open work items per queue.", m.depth)
+    yield _per_route(
+        CounterMetricFamily,
+        "mash_decisions",
+        "Routing decisions that reached a queue, per route.",
+        m.decisions,
     )
-    _per_route(routed, m.decisions)
-    yield routed
     staff = CounterMetricFamily(
         "mash_staff_decisions",
         "Items decided by staff, per proposed route and outcome.",
@@ -44,16 +51,18 @@ def families(m: Measures) -> Iterator[Metric]:
     for (route, outcome), count in sorted(m.staff_decisions.items()):
         staff.add_metric([route, outcome], float(count))
     yield staff
-    warnings = CounterMetricFamily(
-        "mash_sla_warnings", "Items that reached 80% of their time.", labels=["route"]
+    yield _per_route(
+        CounterMetricFamily,
+        "mash_sla_warnings",
+        "Items that reached 80% of their time.",
+        m.warnings,
     )
-    _per_route(warnings, m.warnings)
-    yield warnings
-    breaches = CounterMetricFamily(
-        "mash_sla_breaches", "Items that passed their deadline undecided.", labels=["route"]
+    yield _per_route(
+        CounterMetricFamily,
+        "mash_sla_breaches",
+        "Items that passed their deadline undecided.",
+        m.breaches,
     )
-    _per_route(breaches, m.breaches)
-    yield breaches
     for name, doc, samples, buckets in (
         (
             "mash_processing_latency_seconds",

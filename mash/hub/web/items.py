@@ -9,6 +9,7 @@ published, and only then applied to the live ledger; nothing changes if publishi
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from mash.domain.routes import Route
 from mash.errors import MashError, StateError, UsageError
 from mash.hub import actions
+from mash.hub.actions import NewId
 from mash.hub.model import HubEvent, WorkItem
 from mash.hub.queues import Ledger
 from mash.hub.users import Permission, Staff
@@ -30,6 +32,21 @@ CsrfChecked = Annotated[None, Depends(checked_csrf)]
 """Declared after the staff parameter: a signed-out post goes to the sign-in page first."""
 
 
+def _authorised(
+    board: Board,
+    permission: Permission,
+    planner: Callable[[WorkItem, str, datetime, NewId], list[HubEvent]],
+) -> Plan:
+    """A plan for an action that needs nothing but the item and who acts: check the
+    permission, then plan the events at the board's clock."""
+
+    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
+        actions.authorise(staff, item, permission)
+        return planner(item, staff.username, board.clock.now(), board.new_id)
+
+    return plan
+
+
 @router.get("/items/{decision_id}", response_class=HTMLResponse)
 def item_page(request: Request, board: BoardDep, staff: StaffDep, decision_id: str) -> HTMLResponse:
     return _show(request, board, staff, decision_id)
@@ -39,10 +56,7 @@ def item_page(request: Request, board: BoardDep, staff: StaffDep, decision_id: s
 def claim(
     request: Request, board: BoardDep, staff: StaffDep, _: CsrfChecked, decision_id: str
 ) -> Response:
-    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
-        actions.authorise(staff, item, Permission.CLAIM)
-        return actions.plan_claim(item, staff.username, board.clock.now(), board.new_id)
-
+    plan = _authorised(board, Permission.CLAIM, actions.plan_claim)
     return _act(request, board, staff, decision_id, plan, "You have claimed this item.")
 
 
@@ -50,10 +64,7 @@ def claim(
 def confirm(
     request: Request, board: BoardDep, staff: StaffDep, _: CsrfChecked, decision_id: str
 ) -> Response:
-    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
-        actions.authorise(staff, item, Permission.DECIDE)
-        return actions.plan_confirm(item, staff.username, board.clock.now(), board.new_id)
-
+    plan = _authorised(board, Permission.DECIDE, actions.plan_confirm)
     return _act(request, board, staff, decision_id, plan, "Route confirmed.")
 
 
