@@ -863,6 +863,24 @@ def policy_from_mapping(data: Mapping[str, Any]) -> NarrativePolicy:
 # --------------------------------------------------------------------------- the scan
 
 
+_OPENING_QUOTE: Final = re.compile(r"(?<![\w'])'(?=\w)")
+_CLOSING_QUOTE: Final = re.compile(r"(?<=\w)'(?!\w)")
+
+
+def _unquote(lowered: str) -> str:
+    """Single quotation marks made spaces (the same length, so positions hold), so that a
+    quoted word is read as the word: "the girls will be 'cut'", "he said 'daddy's belt'". An
+    apostrophe inside a word stays, and so does a plural possessive ("parents' house") unless
+    it closes a quotation that opened before it."""
+    chars = list(lowered)
+    for opening in _OPENING_QUOTE.finditer(lowered):
+        chars[opening.start()] = " "
+        closing = _CLOSING_QUOTE.search(lowered, opening.end())
+        if closing is not None:
+            chars[closing.start()] = " "
+    return "".join(chars)
+
+
 def scan(text: str | None, policy: NarrativePolicy) -> NarrativeScan:
     """Every category the narrative raises (see the module docstring for how it reads).
 
@@ -873,6 +891,8 @@ def scan(text: str | None, policy: NarrativePolicy) -> NarrativeScan:
     lowered = " " + text.lower()  # the patterns consume the separator before each word
     if "\u2019" in lowered:
         lowered = lowered.replace("\u2019", "'")
+    if "'" in lowered:
+        lowered = _unquote(lowered)
     if " -" in lowered or "\u2013" in lowered or "\u2014" in lowered:
         for dash in _DASHES:
             lowered = lowered.replace(dash, " . ")  # same length: a spaced dash ends a clause

@@ -643,6 +643,23 @@ def minimal(**changes: Any) -> dict[str, Any]:
     return data
 
 
+def test_a_quoted_word_is_read_as_the_word(policy: NarrativePolicy) -> None:
+    assert "fgm" in found("Mum says the girls will be 'cut' on the summer trip.", policy)
+    assert "homeless" in found("She has been 'sofa-surfing' since mum put her out.", policy)
+    assert narrative._unquote(" at her friends' house, 'no' she said") == (
+        " at her friends' house,  no  she said"
+    )
+
+
+def test_a_hyphenated_compound_reads_with_a_hyphen_a_space_or_neither(
+    policy: NarrativePolicy,
+) -> None:
+    for text in ("a trap-house", "a trap house", "a traphouse"):
+        assert "exploitation" in found(text, policy), text
+    for text in ("sofa-surfing", "sofa surfing", "sofasurfing"):
+        assert "homeless" in found(text, policy), text
+
+
 def test_a_minimal_policy_loads_and_scans() -> None:
     policy = policy_from_mapping(minimal())
     assert found("a knife", policy) == {"weapon"} and found("no knife", policy) == set()

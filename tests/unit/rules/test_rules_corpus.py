@@ -91,6 +91,14 @@ def test_the_json_report_carries_the_counts() -> None:
     assert payload["corpus"]["children"] == 14 and payload["corpus"]["under"] == 0
 
 
+def test_the_held_out_set_has_no_child_under() -> None:
+    # Written blind (tests/data/heldout/thresholds-c/README.md): 8 of 40 were under before the
+    # lexicon learned from it; it now guards those fixes, no longer a blind measure.
+    report = check_corpus(DATA / "heldout", load_rules())
+    assert report.total == 40 and not report.rejected and not report.unexpected
+    assert report.safe, [r.expected.source_id for r in report.results if r.verdict == "UNDER"]
+
+
 def test_the_guidance_corpus_meets_the_routing_safety_targets() -> None:
     report = check_corpus(GUIDANCE, load_rules())
     under = {
