@@ -820,8 +820,8 @@ def child_facts(
     facts["narrative_level"] = narrative_level(narrative, facts)
     facts.update(records_facts(checks, on))
     officer = referral.previous_incidents_12m or 0
-    told = facts["domestic_abuse"] and "repeat_incidents" in facts["narrative_concerns"]
-    narrated = NARRATIVE_REPEAT_INCIDENTS if told else 0
+    repeats_told = facts["domestic_abuse"] and "repeat_incidents" in facts["narrative_concerns"]
+    narrated = NARRATIVE_REPEAT_INCIDENTS if repeats_told else 0
     facts["repeat_incidents_12m"] = max(officer, facts["police_domestic_incidents_12m"], narrated)
     return facts
 

@@ -872,8 +872,11 @@ def _unquote(lowered: str) -> str:
     quoted word is read as the word: "the girls will be 'cut'", "he said 'daddy's belt'". An
     apostrophe inside a word stays, and so does a plural possessive ("parents' house") unless
     it closes a quotation that opened before it."""
+    openings = list(_OPENING_QUOTE.finditer(lowered))
+    if not openings:  # apostrophes only ("mum's"), the common case: nothing to copy
+        return lowered
     chars = list(lowered)
-    for opening in _OPENING_QUOTE.finditer(lowered):
+    for opening in openings:
         chars[opening.start()] = " "
         closing = _CLOSING_QUOTE.search(lowered, opening.end())
         if closing is not None:
