@@ -50,6 +50,24 @@ class Topics:
     def deadletter(self) -> str:
         return f"{self.prefix}mash.deadletter"
 
+    @property
+    def deadletter_events(self) -> str:
+        """What staff did with dead letters (claim, replay, close): the dead-letter queue's
+        own ``mash.overrides``."""
+        return f"{self.prefix}mash.deadletter.events"
+
+    @property
+    def outcomes(self) -> str:
+        """Hand-offs from the front door (transfer or close), for case-management systems."""
+        return f"{self.prefix}mash.outcomes"
+
+    def feedback(self, agency: str) -> str:
+        """What was decided about an agency's referral, for that agency alone to read."""
+        return f"{self.prefix}mash.feedback.{agency}"
+
+    def feedback_topics(self) -> list[str]:
+        return [self.feedback(a) for a in AGENCIES]
+
     def ingest(self) -> list[str]:
         return [self.referrals(a) for a in AGENCIES]
 
@@ -69,4 +87,7 @@ class Topics:
             self.overrides,
             self.alerts,
             self.deadletter,
+            self.deadletter_events,
+            self.outcomes,
+            *self.feedback_topics(),
         ]

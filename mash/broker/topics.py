@@ -8,7 +8,8 @@ Retention follows what each topic is for:
 - decisions and overrides are the stream form of the audited decision log: kept for good;
 - queues and alerts are the hub's open work: kept for good, because a child left undecided for
   more than a week must still be on the queue (the peer review found exactly such cases);
-- the dead-letter topic holds input nobody could route, often the only copy of a referral: kept
+- outcomes and feedback are the record of each hand-off: kept for good, like decisions;
+- the dead-letter topic (and what staff did with each dead letter) holds input nobody could route, often the only copy of a referral: kept
   until a person has dealt with it, never deleted by age (a referral must never be lost);
 - record topics are compacted (latest record per person), never deleted by age;
 - ingest and canonical are kept 7 days, long enough to replay a week after a bad deployment
@@ -85,6 +86,9 @@ def topic_plan(topics: Topics, partitions: int, brokers: int) -> list[TopicSpec]
         topics.overrides: _delete(FOREVER, rf),
         topics.deadletter: _delete(FOREVER, rf),
         topics.alerts: _delete(FOREVER, rf),
+        topics.deadletter_events: _delete(FOREVER, rf),
+        topics.outcomes: _delete(FOREVER, rf),
+        **{name: _delete(FOREVER, rf) for name in topics.feedback_topics()},
         **{name: _delete(FOREVER, rf) for name in topics.queues()},
         **{name: _compact(rf) for name in topics.record_topics()},
     }

@@ -75,13 +75,17 @@ def test_the_password_is_not_in_the_config_repr(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- ACL file
 
 
-def test_the_shipped_file_gives_police_only_its_own_writes() -> None:
+def test_the_shipped_file_gives_police_only_its_own_writes_and_its_own_feedback() -> None:
     police = [b for b in bindings(load_policy()) if b.principal == "police"]
     assert {(b.name, b.operation) for b in police} == {
         ("mash.referrals.police", "WRITE"),
         ("mash.referrals.police", "DESCRIBE"),
         ("mash.records.police", "WRITE"),
         ("mash.records.police", "DESCRIBE"),
+        ("mash.feedback.police", "READ"),
+        ("mash.feedback.police", "DESCRIBE"),
+        ("police-feedback", "READ"),
+        ("police-feedback", "DESCRIBE"),
     }
 
 

@@ -27,7 +27,7 @@ def test_the_plan_has_every_topic_of_the_design_once() -> None:
     names = [spec.name for spec in topic_plan(topics, 6, 1)]
 
     assert names == topics.all()
-    assert len(set(names)) == len(names) == 16
+    assert len(set(names)) == len(names) == 21
 
 
 def test_every_topic_gets_the_requested_partitions() -> None:

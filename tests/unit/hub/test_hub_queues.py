@@ -20,7 +20,7 @@ AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 def _events(decision_id: str) -> list[HubEvent]:
     return [
         HubEvent("e1", decision_id, Action.CLAIM, "sw.ali", AT),
-        HubEvent("e2", decision_id, Action.OVERRIDE, "sw.ali", AT, route="caf", reason="why"),
+        HubEvent("e2", decision_id, Action.OVERRIDE, "sw.ali", AT, route="s47", reason="why"),
     ]
 
 
@@ -36,7 +36,7 @@ def test_the_result_does_not_depend_on_which_topic_was_read_first(
     events_first.add_item(item)
     for ledger in (items_first, events_first):
         found = ledger.items[item.decision_id]
-        assert (found.state, found.route, found.reason) == (ItemState.OVERRIDDEN, "caf", "why")
+        assert (found.state, found.route, found.reason) == (ItemState.OVERRIDDEN, "s47", "why")
         assert [e.event_id for e in ledger.history[item.decision_id]] == ["e1", "e2"]
 
 
