@@ -6,6 +6,12 @@ outcomes, never narratives: any field named like a narrative is stripped on the 
 wherever it is nested, because a referral's free text about a family has no place in a record
 kept for years and read by auditors. Overrides must name the decision they supersede, the
 member of staff, and a reason (a person's decision about a child must be explainable).
+
+Three kinds of entry: ``decision`` (the router's proposal), ``override`` (a person's decision
+on the route that takes effect: a confirmation, an override, or a manager's approval of one
+that waited) and ``action`` (every other step a person takes about a decision, which leaves
+the route as it is: a claim, a request awaiting approval, a refusal, a transfer, a close).
+An action names its decision in ``subject``; an override in ``supersedes``.
 """
 
 from __future__ import annotations
@@ -19,15 +25,28 @@ from typing import Any, Generic, TypeVar, cast
 
 from mash.audit.canonical import NotCanonical, canonical_json
 from mash.domain.decision import CHILD_CONTEXT, DecisionRecord
+from mash.domain.oversight import CloseReason, approval_for_close, approval_for_route
 from mash.domain.routes import Route
 from mash.errors import InvalidDecision
 
-KINDS: tuple[str, ...] = ("decision", "override")
-OVERRIDE_ACTIONS: tuple[str, ...] = ("CLAIM", "CONFIRM", "OVERRIDE", "TRANSFER")
-# Staff actions that change no decision: claiming an item, handing a confirmed one on.
-UNLOGGED_ACTIONS: frozenset[str] = frozenset({"CLAIM", "TRANSFER"})
+KINDS: tuple[str, ...] = ("decision", "override", "action")
+OVERRIDE_ACTIONS: tuple[str, ...] = (
+    "CLAIM",
+    "CONFIRM",
+    "OVERRIDE",
+    "TRANSFER",
+    "CLOSE",
+    "APPROVE",
+    "REFUSE",
+)
 MAX_ID_LENGTH = 200
 CONFIRM_REASON = "Hub staff confirmed the proposed route."
+APPROVE_REASON = "A team manager approved the decision that awaited approval."
+ACTION_REASONS: Mapping[str, str] = {
+    "CLAIM": "Taken to work on.",
+    "TRANSFER": "Handed on from the front door.",
+    "APPROVE": APPROVE_REASON,
+}
 
 # Context copied from the superseded decision into an override entry, so that a query by
 # child or referral finds the human decision next to the automated one.
@@ -131,13 +150,20 @@ def _check_kind(d: Mapping[str, Any], decision_id: str) -> str:
         _text(d, "reason", decision_id, required=True)
         if supersedes == decision_id:
             raise InvalidDecision(f"override {decision_id} cannot supersede itself")
+    if kind == "action":
+        subject = _text(d, "subject", decision_id, required=True)
+        if d.get("action") not in OVERRIDE_ACTIONS:
+            raise InvalidDecision(f"action {decision_id}: unknown action")
+        if subject == decision_id:
+            raise InvalidDecision(f"action {decision_id} cannot be about itself")
     return str(kind)
 
 
 def _check_route(d: Mapping[str, Any], decision_id: str) -> None:
-    """A route from the contract; only a confirmation may leave it to the confirmed decision."""
+    """A route from the contract; a confirmation may leave it to the confirmed decision, and
+    an action (a claim) may have none."""
     confirming = d["kind"] == "override" and d.get("action") == "CONFIRM"
-    if d.get("route") is None and confirming:
+    if d.get("route") is None and (confirming or d["kind"] == "action"):
         return
     if Route.parse(d.get("route")) is None:
         routes = ", ".join(Route.ordered())
@@ -321,6 +347,9 @@ class OverrideEvent:
     reason: str | None
     actor: str
     at: str
+    destination: str | None = None
+    detail: str | None = None
+    close_reason: str | None = None
 
     @classmethod
     def from_mapping(cls, event: Mapping[str, Any]) -> OverrideEvent:
@@ -337,50 +366,88 @@ class OverrideEvent:
                 raise InvalidDecision(f"override event {event_id}: {name} is required")
         at = jsonable(event.get("at"))
         parse_instant(at, "at", event_id)
-        reason = event.get("reason")
         route = event.get("route")
         return cls(
             event_id=event_id,
             decision_id=str(fields["decision_id"]),
             action=str(action),
             route=route if isinstance(route, str) and route else None,
-            reason=reason.strip() if isinstance(reason, str) and reason.strip() else None,
+            reason=_optional(event, "reason"),
             actor=str(fields["actor"]),
             at=str(at),
+            destination=_optional(event, "destination"),
+            detail=_optional(event, "detail"),
+            close_reason=_optional(event, "close_reason"),
         )
 
     def __post_init__(self) -> None:
-        if self.action == "OVERRIDE" and (self.route is None or self.reason is None):
-            raise InvalidDecision(f"override event {self.event_id}: needs a route and a reason")
+        needs = {
+            "OVERRIDE": ("route", "reason"),
+            "CLOSE": ("close_reason", "reason"),
+            "REFUSE": ("reason",),
+            "TRANSFER": ("destination",),
+        }.get(self.action, ())
+        if any(getattr(self, name) is None for name in needs):
+            raise InvalidDecision(
+                f"override event {self.event_id}: {self.action} needs {' and '.join(needs)}"
+            )
 
     @property
-    def changes_decision(self) -> bool:
-        """CONFIRM and OVERRIDE are logged (after their decision); CLAIM and TRANSFER are not."""
-        return self.action not in UNLOGGED_ACTIONS
+    def hands_off(self) -> bool:
+        """A transfer, or an approved close: the child leaves the front door (an outcome)."""
+        return self.action == "TRANSFER" or (
+            self.action in ("CLOSE", "APPROVE") and self.close_reason is not None
+        )
 
 
-def override_entry(
-    event: OverrideEvent, superseded: DecisionRecord | None
-) -> DecisionRecord | None:
-    """The log entry for a staff action: CONFIRM and OVERRIDE supersede; CLAIM and TRANSFER
-    change no decision and are not logged (the hub's tracker keeps them).
+def _optional(event: Mapping[str, Any], name: str) -> str | None:
+    value = event.get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
-    The entry's decision id is the event id, so a redelivered event is a duplicate and is
-    dropped. A CONFIRM keeps the proposed route and both copy the decision's context (child,
-    referral, deadline), so the superseded decision must be known: an entry is sealed for
-    ever, and one logged with an empty route could never be corrected. The sink holds an
-    event until its decision is logged (see ``Holding``); here a missing one is refused.
+
+def awaits_approval(event: OverrideEvent, superseded: DecisionRecord) -> str | None:
+    """Why this staff step waits for a team manager (:mod:`mash.domain.oversight`), or None.
+
+    The same rule the hub's state machine applies, from what the log holds: the decision's
+    proposed route and flags, and the route the event would leave the child on.
     """
-    if not event.changes_decision:
-        return None
+    proposed = str(superseded.get("route") or "")
+    flags = [str(f) for f in superseded.get("flags") or ()]
+    if event.action == "CONFIRM":
+        return approval_for_route(proposed, proposed, flags)
+    if event.action == "OVERRIDE":
+        return approval_for_route(proposed, event.route or "", flags)
+    if event.action == "CLOSE" and event.close_reason is not None:
+        try:
+            code = CloseReason(event.close_reason)
+        except ValueError:
+            return "an unknown close reason needs a team manager's approval"
+        return approval_for_close(event.route or proposed, code)
+    return None
+
+
+def override_entry(event: OverrideEvent, superseded: DecisionRecord | None) -> DecisionRecord:
+    """The log entry for a staff step on ``superseded`` (the decision it is about).
+
+    A confirmation, an override or a manager's approval of one that takes effect is an
+    ``override`` entry (it supersedes the decision); every other step, including a request
+    that waits for approval, is an ``action`` entry. The entry's decision id is the event id,
+    so a redelivered event is a duplicate and is dropped. Both copy the decision's context
+    (child, referral, deadline), so the decision must be known: an entry is sealed for ever,
+    and one logged with an empty route could never be corrected. The sink holds an event
+    until its decision is logged (see ``Holding``); here a missing one is refused.
+    """
     if superseded is None:
         raise InvalidDecision(not_logged_reason(event))
     base = dict(superseded)
+    waiting = awaits_approval(event, superseded)
+    decides = event.action in ("CONFIRM", "OVERRIDE") or (
+        event.action == "APPROVE" and event.close_reason is None
+    )
     route = event.route or base.get("route")
     entry: dict[str, Any] = {name: base.get(name) for name in _OVERRIDE_CONTEXT}
     entry.update(
         decision_id=event.event_id,
-        kind="override",
         action=event.action,
         route=route,
         level=base.get("level") if route == base.get("route") else None,
@@ -393,10 +460,24 @@ def override_entry(
         input_digest=None,
         decided_at=event.at,
         decided_by=event.actor,
-        supersedes=event.decision_id,
-        reason=event.reason or CONFIRM_REASON,
     )
-    return prepare(entry)
+    if decides and waiting is None:
+        default = APPROVE_REASON if event.action == "APPROVE" else CONFIRM_REASON
+        entry.update(kind="override", supersedes=event.decision_id, reason=event.reason or default)
+        return prepare(entry)
+    entry.update(
+        kind="action",
+        subject=event.decision_id,
+        reason=event.reason or ACTION_REASONS.get(event.action),
+        awaiting_approval=waiting,
+        destination=event.destination,
+        detail=event.detail,
+        close_reason=event.close_reason,
+    )
+    if event.action == "CLAIM":
+        entry["route"] = None
+        entry["level"] = None
+    return prepare({k: v for k, v in entry.items() if v is not None or k in ("route", "level")})
 
 
 def not_logged_reason(event: OverrideEvent, waited_s: float | None = None) -> str:

@@ -222,28 +222,71 @@ def _identity_and_flags(d: DecisionRecord) -> list[str]:
 
 def _staff_action(o: DecisionRecord, proposed: str | None) -> str:
     actor, at = o.get("decided_by"), when(o.get("decided_at"))
-    if o.get("action") == "CONFIRM" or o.get("route") in (None, proposed):
+    if o.get("action") == "APPROVE":
+        verb = f"approved the route {describe_route(o.get('route') or proposed)}"
+    elif o.get("action") == "CONFIRM" or o.get("route") in (None, proposed):
         verb = f"confirmed the route {describe_route(o.get('route') or proposed)}"
     else:
         verb = f"changed the route from {proposed} to {describe_route(o.get('route'))}"
     return f"  - {at}: {actor} {verb}. Reason: {o.get('reason')}"
 
 
-def _human_review(d: DecisionRecord, overrides: Sequence[DecisionRecord]) -> list[str]:
-    if not overrides:
+_ACTION_WORDS = {
+    "CLAIM": "took it to work on",
+    "REFUSE": "refused the request awaiting approval",
+    "APPROVE": "approved the close",
+}
+
+
+def _step(a: DecisionRecord) -> str:
+    """One staff step that left the route as it was (an ``action`` entry), in words."""
+    actor, at, action = a.get("decided_by"), when(a.get("decided_at")), str(a.get("action"))
+    if a.get("awaiting_approval"):
+        asked = "closing it" if action == "CLOSE" else f"the route {a.get('route')}"
+        verb = f"asked for {asked}, awaiting approval ({a.get('awaiting_approval')})"
+    elif action == "TRANSFER":
+        where = str(a.get("destination") or "").replace("_", " ").lower()
+        detail = f" ({a.get('detail')})" if a.get("detail") else ""
+        verb = f"transferred the child to {where}{detail}"
+    elif action == "CLOSE":
+        verb = f"closed it: {str(a.get('close_reason')).replace('_', ' ').lower()}"
+    else:
+        verb = _ACTION_WORDS.get(action, _words(action))
+    reason = f" Reason: {a.get('reason')}" if a.get("reason") else ""
+    return f"  - {at}: {actor} {verb}.{reason}"
+
+
+def _human_review(
+    d: DecisionRecord,
+    overrides: Sequence[DecisionRecord],
+    actions: Sequence[DecisionRecord] = (),
+) -> list[str]:
+    if not overrides and not actions:
         return [
             "",
             "Human review: not yet confirmed or overridden. This route is the router's "
             "proposal; a member of hub staff must confirm or change it.",
         ]
-    lines = ["", "Human review (this decision stays in the log; these entries supersede it):"]
-    lines += [_staff_action(o, d.get("route")) for o in overrides]
+    lines = ["", "Human review (this decision stays in the log; these entries follow it):"]
+    steps = sorted(
+        [(str(o.get("decided_at")), _staff_action(o, d.get("route"))) for o in overrides]
+        + [(str(a.get("decided_at")), _step(a)) for a in actions],
+        key=lambda pair: pair[0],
+    )
+    lines += [line for _, line in steps]
+    if not overrides:
+        lines.append("Route now: the router's proposal, not yet decided by a person.")
+        return lines
     final = overrides[-1].get("route") or d.get("route")
     lines.append(f"Route now: {describe_route(final)}.")
     return lines
 
 
-def explain(decision: DecisionRecord, overrides: Sequence[DecisionRecord] = ()) -> str:
+def explain(
+    decision: DecisionRecord,
+    overrides: Sequence[DecisionRecord] = (),
+    actions: Sequence[DecisionRecord] = (),
+) -> str:
     """The whole story of one decision, in words a social worker understands."""
     lines = [
         *_heading(decision),
@@ -251,7 +294,7 @@ def explain(decision: DecisionRecord, overrides: Sequence[DecisionRecord] = ()) 
         *_rules(decision),
         *_checks(decision),
         *_identity_and_flags(decision),
-        *_human_review(decision, overrides),
+        *_human_review(decision, overrides, actions),
     ]
     return "\n".join(lines)
 

@@ -69,7 +69,10 @@ def show(log: DecisionLog, decision_id: str, who: str) -> str:
     if entry.get("kind") == "override":
         superseded = log.get(str(entry.get("supersedes")))
         return explain_override(entry, superseded)
-    return explain(entry, log.overrides_of(decision_id))
+    if entry.get("kind") == "action":
+        subject = str(entry.get("subject"))
+        return f"Staff step {decision_id}, about decision {subject}:\n\n" + show(log, subject, who)
+    return explain(entry, log.overrides_of(decision_id), log.actions_of(entry))
 
 
 def show_json(log: DecisionLog, decision_id: str, who: str) -> dict[str, Any]:
@@ -78,7 +81,11 @@ def show_json(log: DecisionLog, decision_id: str, who: str) -> dict[str, Any]:
     entry = log.get(decision_id)
     if entry is None:
         raise UsageError(f"no decision {decision_id} in the log")
-    return {"decision": entry, "overrides": log.overrides_of(decision_id)}
+    return {
+        "decision": entry,
+        "overrides": log.overrides_of(decision_id),
+        "actions": log.actions_of(entry),
+    }
 
 
 def query(

@@ -46,12 +46,16 @@ from mash.audit.entries import (
     override_entry,
     prepare_entry,
 )
+from mash.audit.handoff import feedback_of, outcome_of
 from mash.audit.store import DecisionLog
 from mash.domain.decision import DecisionRecord
 from mash.errors import AuditError, BrokerError, InvalidDecision, MashError
 from mash.kafka import ClientSecurity, clients
 from mash.retry import Sleep, Stopped, retry_until_database_and_broker_are_back, until_set
 from mash.topics import Topics
+
+Outgoing = tuple[str, bytes | None, bytes]
+"""A message the sink publishes: (topic, key, value)."""
 
 log = logging.getLogger("mash.sink")
 
@@ -88,6 +92,8 @@ class Codec:
     decode_decision: Decoder
     decode_override: Decoder
     encode_deadletter: Callable[[Mapping[str, Any]], bytes]
+    encode_outcome: Callable[[Mapping[str, Any]], bytes]
+    encode_feedback: Callable[[Mapping[str, Any]], bytes]
 
     @classmethod
     def avro(cls) -> Codec:
@@ -98,6 +104,8 @@ class Codec:
             decode_decision=lambda payload: decode_decision(payload, registry=registry),
             decode_override=lambda payload: registry.decode(payload, "override"),
             encode_deadletter=lambda record: registry.encode("deadletter", dict(record)),
+            encode_outcome=lambda record: registry.encode("outcome", dict(record)),
+            encode_feedback=lambda record: registry.encode("feedback", dict(record)),
         )
 
 
@@ -228,8 +236,7 @@ class Sink:
         try:
             if message.topic == self.config.topics.overrides:
                 event = OverrideEvent.from_mapping(self.codec.decode_override(message.value))
-                if event.changes_decision:
-                    batch.overrides.append((event, message))
+                batch.overrides.append((event, message))
             else:
                 batch.decisions.append(prepare_entry(self.codec.decode_decision(message.value)))
         except Exception as exc:  # a poison message must never stop the log
@@ -259,6 +266,11 @@ class Sink:
         offsets = self._positions(batch.offsets)
         if batch.deadletters:
             self._retry(lambda: self._send_deadletters(batch.deadletters), "dead-lettering")
+        handoffs = self._handoffs(entries)
+        if handoffs:
+            # Before the log commits its offsets: a crash re-reads the events and sends again
+            # (at least once; consumers dedupe on outcome_id), never loses a hand-off.
+            self._retry(lambda: self._send(handoffs, "hand-offs"), "publishing hand-offs")
         new = self._retry(lambda: self.store.append_with_offsets(entries, offsets), "appending")
         self.logged += new
         self.deadlettered += len(batch.deadletters)
@@ -306,8 +318,7 @@ class Sink:
             except MashError as exc:
                 batch.deadletters.append((held.message, "validate", _why(exc)))
                 continue
-            if entry is not None:
-                entries.append(prepare_entry(entry))
+            entries.append(prepare_entry(entry))
         return entries
 
     def _positions(self, read: Mapping[Source, int]) -> dict[Source, int]:
@@ -409,7 +420,43 @@ class Sink:
     def _logged_offsets(self, topic: str) -> dict[int, int]:
         return self._retry(lambda: self.store.committed_offsets(topic), "reading offsets")
 
+    def _handoffs(self, entries: list[Prepared]) -> list[Outgoing]:
+        """The outcome and the referrer's feedback of every hand-off among ``entries``."""
+        topics, codec = self.config.topics, self.codec
+        messages: list[Outgoing] = []
+        for entry in entries:
+            outcome = outcome_of(entry.decision)
+            if outcome is None:
+                continue
+            feedback = feedback_of(outcome)
+            key = outcome["decision_id"].encode()
+            messages.append((topics.outcomes, key, codec.encode_outcome(outcome)))
+            messages.append(
+                (
+                    topics.feedback(outcome["agency"]),
+                    outcome["source_id"].encode(),
+                    codec.encode_feedback(feedback),
+                )
+            )
+        return messages
+
     def _send_deadletters(self, letters: list[tuple[Any, str, str]]) -> None:
+        messages: list[Outgoing] = []
+        for message, stage, reason in letters:
+            record = deadletter_record(message, stage, reason)
+            value = self.codec.encode_deadletter(record)
+            messages.append((self.config.topics.deadletter, message.key, value))
+            log.warning(
+                "dead-lettered %s/%d@%d: %s",
+                message.topic,
+                message.partition,
+                message.offset,
+                reason,
+            )
+        self._send(messages, "dead letters")
+
+    def _send(self, messages: list[Outgoing], what: str) -> None:
+        """Publish ``messages`` and wait for every acknowledgement (acks=all)."""
         from kafka.errors import KafkaError
 
         try:
@@ -420,25 +467,12 @@ class Sink:
                     client_id="mash-sink-deadletter",
                     acks="all",
                 )
-            futures = []
-            for message, stage, reason in letters:
-                record = deadletter_record(message, stage, reason)
-                value = self.codec.encode_deadletter(record)
-                futures.append(
-                    self.producer.send(self.config.topics.deadletter, key=message.key, value=value)
-                )
-                log.warning(
-                    "dead-lettered %s/%d@%d: %s",
-                    message.topic,
-                    message.partition,
-                    message.offset,
-                    reason,
-                )
+            futures = [self.producer.send(t, key=k, value=v) for t, k, v in messages]
             self.producer.flush()
             for future in futures:
                 future.get(timeout=30)
         except KafkaError as exc:
-            raise BrokerError(f"cannot write dead letters: {exc}") from exc
+            raise BrokerError(f"cannot write {what}: {exc}") from exc
 
     def _commit_for_monitoring(self, offsets: Mapping[tuple[str, int], int]) -> None:
         """Mirror the positions to Kafka so lag tools work; the database stays the truth."""

@@ -451,6 +451,14 @@ class DecisionLog:
         )
         return [_record(row.body) for row in self._stream(statement)]
 
+    def actions_of(self, decision: DecisionRecord) -> list[DecisionRecord]:
+        """Every other staff step about a decision (claims, requests awaiting approval,
+        refusals, transfers, closes), oldest first: found by the decision's referral, then by
+        the ``subject`` each action names."""
+        decision_id = decision.get("decision_id")
+        query = QueryFilter(source_id=str(decision.get("source_id") or ""), kind="action")
+        return [a for a in self.find(query) if a.get("subject") == decision_id]
+
     def entry_rows(self) -> Iterator[dict[str, Any]]:
         """Every stored column of every entry, in seq order, for verification."""
         statement = select(DECISIONS).order_by(DECISIONS.c.seq)

@@ -318,7 +318,7 @@ class _DecisionFields(TypedDict):
     """The keys every :class:`DecisionRecord` has."""
 
     decision_id: str
-    kind: Literal["decision", "override"]
+    kind: Literal["decision", "override", "action"]
     agency: str
     source_id: str
     source_code: str

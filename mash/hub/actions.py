@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from mash.errors import UsageError
+from mash.errors import StateError, UsageError
 from mash.hub.model import (
     Action,
     HubEvent,
     ItemState,
     WorkItem,
     apply_event,
+    validate_close,
     validate_override,
+    validate_transfer,
 )
 from mash.hub.users import Permission, Staff
 
@@ -40,8 +42,13 @@ def _event(
     new_id: NewId,
     route: str | None = None,
     reason: str | None = None,
+    **hand_off: str | None,
 ) -> HubEvent:
-    """An event; a claim carries no route, a decision the route the item ends up on."""
+    """An event; a claim carries no route, a decision the route the item ends up on.
+
+    ``hand_off`` holds a transfer's ``destination`` and ``detail`` or a close's
+    ``close_reason``.
+    """
     return HubEvent(
         event_id=new_id(),
         decision_id=item.decision_id,
@@ -50,6 +57,7 @@ def _event(
         at=at,
         route=None if action is Action.CLAIM else route or item.route,
         reason=reason,
+        **hand_off,
     )
 
 
@@ -92,3 +100,75 @@ def plan_override(
     events = _claim_first(item, actor, at, new_id)
     override = _event(item, Action.OVERRIDE, actor, at, new_id, route=route, reason=text)
     return _check(item, [*events, override])
+
+
+def plan_transfer(
+    item: WorkItem,
+    destination: str | None,
+    detail: str | None,
+    actor: str,
+    at: datetime,
+    new_id: NewId,
+) -> list[HubEvent]:
+    """Hand a decided child on to ``destination`` (the route's usual team when None)."""
+    chosen = validate_transfer(item, destination, detail)
+    event = _event(
+        item,
+        Action.TRANSFER,
+        actor,
+        at,
+        new_id,
+        destination=chosen.value,
+        detail=detail.strip() if detail and detail.strip() else None,
+    )
+    return _check(item, [event])
+
+
+def plan_close(
+    item: WorkItem,
+    close_reason: str | None,
+    reason: str | None,
+    actor: str,
+    at: datetime,
+    new_id: NewId,
+) -> list[HubEvent]:
+    """Close a decided child with a reason code and words (some closes wait for a manager)."""
+    code, text = validate_close(close_reason, reason)
+    event = _event(item, Action.CLOSE, actor, at, new_id, reason=text, close_reason=code.value)
+    return _check(item, [event])
+
+
+def _waiting(item: WorkItem, verb: str) -> None:
+    if item.state is not ItemState.AWAITING_APPROVAL or item.request is None:
+        raise StateError(f"cannot {verb} item {item.decision_id}: nothing awaits approval")
+
+
+def plan_approve(
+    item: WorkItem, reason: str | None, actor: str, at: datetime, new_id: NewId
+) -> list[HubEvent]:
+    """A manager approves what waits: the event carries the route (and close reason) that take
+    effect, so the decision log records the decision without looking anything up."""
+    _waiting(item, "approve")
+    assert item.request is not None  # checked by _waiting
+    text = reason.strip() if reason and reason.strip() else None
+    event = _event(
+        item,
+        Action.APPROVE,
+        actor,
+        at,
+        new_id,
+        route=item.request.route,
+        reason=text,
+        close_reason=item.request.close_reason,
+    )
+    return _check(item, [event])
+
+
+def plan_refuse(
+    item: WorkItem, reason: str | None, actor: str, at: datetime, new_id: NewId
+) -> list[HubEvent]:
+    """A manager refuses what waits, with a reason; the item goes back to its worker."""
+    _waiting(item, "refuse")
+    if not reason or not reason.strip():
+        raise UsageError("a refusal needs a reason (--reason TEXT)")
+    return _check(item, [_event(item, Action.REFUSE, actor, at, new_id, reason=reason.strip())])

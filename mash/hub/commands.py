@@ -16,10 +16,13 @@ import typer
 
 from mash.domain.routes import Route
 from mash.errors import ConfigError, UsageError
+from mash.hub.users import Permission
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mash.config import Settings
-    from mash.hub.model import HubEvent
+    from mash.hub.model import HubEvent, WorkItem
     from mash.hub.queues import Ledger
     from mash.hub.users import Staff
 
@@ -38,6 +41,12 @@ def _context() -> tuple[Settings, datetime]:
     from mash.domain.clocks import SystemClock
 
     return Settings.load(), SystemClock().now()
+
+
+def _now() -> datetime:
+    from mash.domain.clocks import SystemClock
+
+    return SystemClock().now()
 
 
 def _ledger(settings: Settings, routes: list[str] | None = None) -> Ledger:
@@ -183,7 +192,133 @@ def queue_decide(
         events = plan_override(found, route, reason, staff, now, _new_id)
     _publish(settings, events)
     outcome = f"confirmed on {found.route}" if route is None else f"overridden to {route}"
-    typer.echo(f"{found.decision_id} {outcome} by {staff}")
+    typer.echo(f"{found.decision_id} {outcome} by {staff}{_awaiting_note(found, events)}")
+
+
+def _act(
+    item: str, staff: str, permission: Permission, plan: Callable[[WorkItem], list[HubEvent]]
+) -> tuple[WorkItem, list[HubEvent]]:
+    """Find the item, check who acts may, plan the events and publish them (in that order:
+    nothing is published that the state machine or the person's role refuses)."""
+    from mash.hub.actions import authorise
+
+    settings, _ = _context()
+    found = _ledger(settings).find(item)
+    authorise(_staff(settings, staff), found, permission)
+    events = plan(found)
+    _publish(settings, events)
+    return found, events
+
+
+def _awaiting_note(found: WorkItem, events: list[HubEvent]) -> str:
+    """' (awaiting a team manager's approval: why)' when the last event leaves it waiting."""
+    from mash.hub.model import ItemState, apply_event
+
+    after = found
+    for event in events:
+        after = apply_event(after, event)
+    if after.state is ItemState.AWAITING_APPROVAL and after.request is not None:
+        return f" (awaiting approval: {after.request.why})"
+    return ""
+
+
+@queue_app.command("transfer")
+def queue_transfer(
+    item: str = typer.Argument(..., help="The item's decision id (or a unique prefix of it)."),
+    to: str | None = typer.Option(
+        None,
+        "--to",
+        help="CHILD_PROTECTION, ASSESSMENT_TEAM, EARLY_HELP_HUB, UNIVERSAL_SERVICES or "
+        "OTHER_LOCAL_AUTHORITY (default: the team of the item's route).",
+    ),
+    detail: str | None = typer.Option(
+        None, "--detail", help="The other local authority, or the service signposted."
+    ),
+    staff: str = typer.Option(..., "--as", help="Who hands the child on (staff user id)."),
+) -> None:
+    """Hand a decided child on from the front door to a named team.
+
+    Stops the five-working-day clock; the decision log records it and the case-management
+    system hears of it on mash.outcomes.
+    """
+    from mash.hub.actions import plan_transfer
+
+    now = _now()
+    found, events = _act(
+        item,
+        staff,
+        Permission.DECIDE,
+        lambda found: plan_transfer(found, to, detail, staff, now, _new_id),
+    )
+    typer.echo(f"{found.decision_id} transferred to {events[-1].destination} by {staff}")
+
+
+@queue_app.command("close")
+def queue_close(
+    item: str = typer.Argument(..., help="The item's decision id (or a unique prefix of it)."),
+    why: str = typer.Option(
+        ..., "--why", help="NO_FURTHER_ACTION, ADVICE_GIVEN, SIGNPOSTED or DUPLICATE."
+    ),
+    reason: str = typer.Option(..., "--reason", help="Why, in words (goes into the log)."),
+    staff: str = typer.Option(..., "--as", help="Who closes it (staff user id)."),
+) -> None:
+    """Close a decided child without a transfer, with a reason.
+
+    No further action, and any close of an s47 or assessment child, wait for a team
+    manager's approval before they take effect.
+    """
+    from mash.hub.actions import plan_close
+
+    now = _now()
+    found, events = _act(
+        item,
+        staff,
+        Permission.DECIDE,
+        lambda found: plan_close(found, why, reason, staff, now, _new_id),
+    )
+    typer.echo(f"{found.decision_id} closed ({why}) by {staff}{_awaiting_note(found, events)}")
+
+
+@queue_app.command("approve")
+def queue_approve(
+    item: str = typer.Argument(..., help="The item's decision id (or a unique prefix of it)."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (optional for approval)."),
+    staff: str = typer.Option(..., "--as", help="The team manager approving (staff user id)."),
+) -> None:
+    """Approve the decision an item awaits (a step down, no further action).
+
+    Team managers only, and never the person who asked.
+    """
+    from mash.hub.actions import plan_approve
+
+    now = _now()
+    found, _ = _act(
+        item,
+        staff,
+        Permission.APPROVE,
+        lambda found: plan_approve(found, reason, staff, now, _new_id),
+    )
+    typer.echo(f"{found.decision_id} approved by {staff}")
+
+
+@queue_app.command("refuse")
+def queue_refuse(
+    item: str = typer.Argument(..., help="The item's decision id (or a unique prefix of it)."),
+    reason: str = typer.Option(..., "--reason", help="Why the request is refused."),
+    staff: str = typer.Option(..., "--as", help="The team manager refusing (staff user id)."),
+) -> None:
+    """Refuse the decision an item awaits; it goes back to its worker, route unchanged."""
+    from mash.hub.actions import plan_refuse
+
+    now = _now()
+    found, _ = _act(
+        item,
+        staff,
+        Permission.APPROVE,
+        lambda found: plan_refuse(found, reason, staff, now, _new_id),
+    )
+    owner = found.request.requested_by if found.request else found.claimed_by
+    typer.echo(f"{found.decision_id} refused by {staff}: back to {owner}")
 
 
 @sla_app.command("report")

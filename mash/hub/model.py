@@ -587,19 +587,22 @@ def supersede(older: WorkItem, newer: WorkItem) -> tuple[WorkItem, WorkItem]:
 
     The older item ends as superseded (its decision stays in the log); the newer one keeps the
     older's first receipt and the earlier of the two deadlines (a correction never buys time),
-    names what it replaced, and keeps the claim, so the worker who had it still has it. A
-    request awaiting approval is dropped: it was about facts that have changed.
+    names what it replaced, and, when nobody has acted on it yet, the older one's claim, so
+    the worker who had it still has it. The older item's decision or a request awaiting
+    approval is not carried over: it was about facts that have changed, so a person decides
+    again on the newer one.
     """
     ended = dataclasses.replace(older, state=ItemState.SUPERSEDED, superseded_by=newer.decision_id)
-    claimed = older.claimed_by if older.state is not ItemState.ROUTED else None
     replacing = dataclasses.replace(
         newer,
         received_at=min(older.received_at, newer.received_at),
         deadline=min(older.deadline, newer.deadline),
         supersedes=(*older.supersedes, older.decision_id),
-        state=ItemState.CLAIMED if claimed else ItemState.ROUTED,
-        claimed_by=claimed,
     )
+    claimed = older.claimed_by if older.state is not ItemState.ROUTED else None
+    if newer.state is ItemState.ROUTED and claimed:
+        # The newer one has no history of its own yet (the usual order): the worker keeps it.
+        replacing = dataclasses.replace(replacing, state=ItemState.CLAIMED, claimed_by=claimed)
     return ended, replacing
 
 

@@ -3,7 +3,9 @@
 Messages on different topics arrive in no guaranteed order: an event can be read before the
 work item it is about. The ledger keeps such events aside and applies them when the item turns
 up, so the result does not depend on which topic a reader drained first. Duplicates (a replay,
-a retried send) are dropped by ``decision_id`` and ``event_id``.
+a retried send) are dropped by ``decision_id`` and ``event_id``. A newer decision about the same
+referral and child supersedes the item still in the front door (:func:`mash.hub.model.supersede`),
+whichever of the two is read first.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from typing import Any
 
 from mash.domain.decision import DecisionRecord
 from mash.errors import StateError, UsageError
-from mash.hub.model import HubEvent, WorkItem, apply_event
+from mash.hub.model import HubEvent, WorkItem, apply_event, supersede
+
+Case = tuple[str, str, int]
+
+
+def _newness(item: WorkItem) -> tuple[str, str]:
+    """Which of two decisions about one case is the newer: routed later (ISO text sorts by
+    time), then the decision id, so every reader picks the same one."""
+    moment = item.routed_at or item.received_at
+    return (moment.isoformat(), item.decision_id)
 
 
 @dataclass
@@ -28,15 +39,33 @@ class Ledger:
     rejected: int = 0
     _seen_events: set[str] = field(default_factory=set)
     _early: dict[str, list[HubEvent]] = field(default_factory=lambda: defaultdict(list))
+    _cases: dict[Case, str] = field(default_factory=dict)
 
     def add_item(self, item: WorkItem) -> bool:
-        """Record a routed item once; returns False for a duplicate."""
+        """Record a routed item once; returns False for a duplicate.
+
+        An item about a case that already has one in the front door supersedes it when it is
+        the newer decision, and is superseded at once when it is the older (read late).
+        """
         if item.decision_id in self.items:
             return False
         self.items[item.decision_id] = item
         for event in self._early.pop(item.decision_id, []):
             self._apply_known(event)
+        self._place(self.items[item.decision_id])
         return True
+
+    def _place(self, item: WorkItem) -> None:
+        current_id = self._cases.get(item.case)
+        current = self.items.get(current_id) if current_id else None
+        if current is None or not current.in_front_door:
+            self._cases[item.case] = item.decision_id
+            return
+        older, newer = sorted((current, item), key=_newness)
+        ended, replacing = supersede(older, newer)
+        self.items[ended.decision_id] = ended
+        self.items[replacing.decision_id] = replacing
+        self._cases[item.case] = replacing.decision_id
 
     def add_decision(self, decision: DecisionRecord) -> None:
         """Keep the full decision dict (from ``mash.decisions``) for the item page."""

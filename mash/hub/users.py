@@ -5,8 +5,9 @@ Roles follow how a front door is run:
 - ``social-worker`` works the queues of their team (``queues``; all when not set): sees each
   item's reasons, checks and identity match, claims items and confirms or overrides items
   that are unclaimed or claimed by them;
-- ``team-manager`` sees every queue and the SLA summary, and may decide any item (reassigning
-  work is a manager's call);
+- ``team-manager`` sees every queue and the SLA summary, may decide any item (reassigning
+  work is a manager's call), and approves or refuses the decisions that wait for a manager
+  (a step down, no further action: :mod:`mash.domain.oversight`);
 - ``auditor`` sees every queue and item read-only, and the SLA summary: no forms, and any
   attempt to act is refused.
 
@@ -50,6 +51,7 @@ class Permission(StrEnum):
     CLAIM = "claim"
     DECIDE = "decide"
     DECIDE_ANY = "decide-any"
+    APPROVE = "approve"
     SLA = "sla"
 
 

@@ -181,17 +181,49 @@ def test_a_staff_event_is_never_logged_without_its_decision(changes: dict[str, A
         override_entry(staff_event, None)
 
 
-@pytest.mark.parametrize("action", ["CLAIM", "TRANSFER"])
-def test_actions_that_change_no_decision_are_not_logged(action: str) -> None:
-    assert override_entry(OverrideEvent.from_mapping(event(action=action)), None) is None
+def test_a_claim_is_an_action_entry_about_its_decision(make_decision: MakeDecision) -> None:
+    claim = OverrideEvent.from_mapping(event(action="CLAIM", route=None, reason=None))
+    entry = override_entry(claim, make_decision(1))
+    assert (entry["kind"], entry["action"], entry["subject"]) == ("action", "CLAIM", "dec-000001")
+    assert entry.get("supersedes") is None and entry["route"] is None
+    assert columns_of(entry)["supersedes"] is None  # an action never replaces the decision
+
+
+def test_a_step_down_is_logged_as_a_request_until_a_manager_approves(
+    make_decision: MakeDecision,
+) -> None:
+    decision = make_decision(1)  # route assessment
+    request = override_entry(OverrideEvent.from_mapping(event(route="caf")), decision)
+    assert (request["kind"], request["route"]) == ("action", "caf")
+    assert "needs a team manager's approval" in request["awaiting_approval"]
+    approval = event(event_id="evt-2", action="APPROVE", route="caf", reason=None, actor="tm.cho")
+    entry = override_entry(OverrideEvent.from_mapping(approval), decision)
+    assert (entry["kind"], entry["route"], entry["supersedes"], entry["decided_by"]) == (
+        "override",
+        "caf",
+        "dec-000001",
+        "tm.cho",
+    )
+
+
+def test_a_transfer_is_an_action_naming_its_destination(make_decision: MakeDecision) -> None:
+    moved = event(action="TRANSFER", route="assessment", reason=None)
+    moved.update(destination="ASSESSMENT_TEAM")
+    entry = override_entry(OverrideEvent.from_mapping(moved), make_decision(1))
+    assert (entry["kind"], entry["destination"], entry["route"]) == (
+        "action",
+        "ASSESSMENT_TEAM",
+        "assessment",
+    )
+    assert entry.get("awaiting_approval") is None
 
 
 @pytest.mark.parametrize(
     ("changes", "complaint"),
     [
-        ({"reason": None}, "needs a route and a reason"),
-        ({"reason": "   "}, "needs a route and a reason"),
-        ({"route": None}, "needs a route and a reason"),
+        ({"reason": None}, "OVERRIDE needs route and reason"),
+        ({"reason": "   "}, "OVERRIDE needs route and reason"),
+        ({"route": None}, "OVERRIDE needs route and reason"),
     ],
 )
 def test_an_override_without_route_or_reason_is_refused(

@@ -104,15 +104,37 @@ def test_the_reason_names_ids_only_and_the_wait() -> None:
 
 
 @pytest.mark.parametrize(
-    ("action", "changes"),
-    [("CONFIRM", True), ("OVERRIDE", True), ("CLAIM", False), ("TRANSFER", False)],
+    ("action", "extra", "hands_off"),
+    [
+        ("CONFIRM", {}, False),
+        ("CLAIM", {}, False),
+        ("TRANSFER", {"destination": "ASSESSMENT_TEAM"}, True),
+        ("CLOSE", {"close_reason": "SIGNPOSTED", "reason": "Leaflet"}, True),
+        ("APPROVE", {}, False),
+        ("APPROVE", {"close_reason": "NO_FURTHER_ACTION"}, True),
+    ],
 )
-def test_only_confirmations_and_overrides_wait_to_be_logged(action: str, changes: bool) -> None:
-    assert staff("evt-1", "dec-1", action).changes_decision is changes
+def test_a_transfer_or_a_close_hands_the_child_off(
+    action: str, extra: dict[str, Any], hands_off: bool
+) -> None:
+    event = {"event_id": "e", "decision_id": "d", "action": action, "actor": "sw", **extra}
+    event["at"] = datetime(2026, 5, 20, 11, 0, tzinfo=UTC)
+    assert OverrideEvent.from_mapping(event).hands_off is hands_off
+
+
+@pytest.mark.parametrize(
+    ("action", "needs"),
+    [("TRANSFER", "destination"), ("CLOSE", "close_reason and reason"), ("REFUSE", "reason")],
+)
+def test_a_hand_off_or_refusal_without_its_fields_is_refused_when_read(
+    action: str, needs: str
+) -> None:
+    with pytest.raises(InvalidDecision, match=f"{action} needs {needs}"):
+        staff("evt-1", "dec-1", action)
 
 
 def test_an_override_without_a_reason_is_refused_when_read_not_when_its_decision_comes() -> None:
-    with pytest.raises(InvalidDecision, match="evt-1: needs a route and a reason"):
+    with pytest.raises(InvalidDecision, match="evt-1: OVERRIDE needs route and reason"):
         OverrideEvent.from_mapping(
             {
                 "event_id": "evt-1",

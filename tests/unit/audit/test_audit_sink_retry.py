@@ -50,7 +50,7 @@ class Consumer:
 
 
 def sink(store: Any, **kwargs: Any) -> Sink:
-    codec = Codec(lambda _: {}, lambda _: {}, lambda _: b"")
+    codec = Codec(lambda _: {}, lambda _: {}, lambda _: b"", lambda _: b"", lambda _: b"")
     made = Sink(SinkConfig("127.0.0.1:1", TOPICS), store, codec, **kwargs)
     made.consumer = Consumer()
     return made

@@ -122,3 +122,52 @@ def test_the_item_may_arrive_anywhere_among_its_events(
         ledger.apply(event)
     assert ledger.items[item.decision_id].state is ItemState.OVERRIDDEN
     assert ledger.rejected == 0
+
+
+def _corrected(
+    make_decision: MakeDecision, first: dict[str, Any], **changes: Any
+) -> dict[str, Any]:
+    """A second decision about the same referral and child (a corrected referral)."""
+    second = make_decision(**changes)
+    for name in ("agency", "source_id", "child_index", "child_key"):
+        second[name] = first[name]
+    return second
+
+
+@pytest.mark.parametrize("newer_first", [False, True])
+def test_a_corrected_referral_supersedes_its_open_item_in_any_reading_order(
+    make_decision: MakeDecision, newer_first: bool
+) -> None:
+    first = make_decision(route="caf")
+    first["decided_at"] = "2026-03-02T09:05:00Z"
+    second = _corrected(make_decision, first, route="s47")
+    second["decided_at"] = "2026-03-02T11:00:00Z"
+    older, newer = work_item_from_dict(first), work_item_from_dict(second)
+    ledger = Ledger()
+    for item in [newer, older] if newer_first else [older, newer]:
+        ledger.add_item(item)
+    ended, open_item = ledger.items[older.decision_id], ledger.items[newer.decision_id]
+    assert (ended.state, ended.superseded_by) == (ItemState.SUPERSEDED, newer.decision_id)
+    assert (open_item.state, open_item.supersedes) == (ItemState.ROUTED, (older.decision_id,))
+    assert [i.decision_id for i in ledger.open_items()] == [newer.decision_id]
+
+
+def test_a_child_already_handed_on_gets_a_new_item_not_a_supersession(
+    make_decision: MakeDecision,
+) -> None:
+    first = make_decision(route="caf")
+    older = work_item_from_dict(first)
+    ledger = build_ledger(
+        [older],
+        [
+            HubEvent("c0", older.decision_id, Action.CLAIM, "sw.ali", AT),
+            HubEvent("c1", older.decision_id, Action.CONFIRM, "sw.ali", AT),
+            HubEvent("t1", older.decision_id, Action.TRANSFER, "sw.ali", AT),
+        ],
+    )
+    assert ledger.items[older.decision_id].state is ItemState.TRANSFERRED
+    newer = work_item_from_dict(_corrected(make_decision, first, route="assessment"))
+    ledger.add_item(newer)
+    assert ledger.items[older.decision_id].state is ItemState.TRANSFERRED
+    assert ledger.items[newer.decision_id].supersedes == ()
+    assert [i.decision_id for i in ledger.open_items()] == [newer.decision_id]
