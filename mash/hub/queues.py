@@ -17,7 +17,7 @@ from typing import Any
 
 from mash.domain.decision import DecisionRecord
 from mash.errors import StateError, UsageError
-from mash.hub.model import HubEvent, WorkItem, apply_event, supersede
+from mash.hub.model import DECIDED_STATES, HubEvent, WorkItem, apply_event, supersede
 
 Case = tuple[str, str, int]
 
@@ -114,6 +114,19 @@ class Ledger:
         return sorted(
             (i for i in self.items.values() if i.is_open and (route is None or i.route == route)),
             key=lambda i: (i.deadline, i.decision_id),
+        )
+
+
+    def to_hand_off(self, route: str | None = None) -> list[WorkItem]:
+        """Items decided by a person but still in the front door (to transfer or close),
+        longest in the front door first: the five-working-day clock still runs on them."""
+        return sorted(
+            (
+                i
+                for i in self.items.values()
+                if i.state in DECIDED_STATES and (route is None or i.route == route)
+            ),
+            key=lambda i: (i.received_at, i.decision_id),
         )
 
 

@@ -83,9 +83,12 @@ def item_row(item: WorkItem, now: datetime, policy: SlaPolicy = ELAPSED) -> Item
 
 @dataclass(frozen=True, slots=True)
 class QueueView:
+    """A queue's open items and, below them, its decided children still to hand off."""
+
     route: str
     title: str
     rows: tuple[ItemRow, ...]
+    to_hand_off: tuple[ItemRow, ...] = ()
 
 
 def queue_views(
@@ -93,7 +96,12 @@ def queue_views(
 ) -> list[QueueView]:
     """The open items of every queue this person may see, most urgent first."""
     return [
-        QueueView(r, r.label, tuple(item_row(i, now, policy) for i in ledger.open_items(r)))
+        QueueView(
+            r,
+            r.label,
+            tuple(item_row(i, now, policy) for i in ledger.open_items(r)),
+            tuple(item_row(i, now, policy) for i in ledger.to_hand_off(r)),
+        )
         for r in Route.ordered()
         if staff.sees(r)
     ]

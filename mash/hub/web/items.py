@@ -1,5 +1,6 @@
-"""One work item: its page (the decision explained, its history), and claiming, confirming
-and overriding it.
+"""One work item: its page (the decision explained, its history), and what staff do with it:
+claim, confirm or override; transfer or close once decided; approve or refuse (team managers)
+what waits for approval.
 
 An item on a queue the person may not see answers 404, so the board does not even confirm it
 exists. Every action is planned by :mod:`mash.hub.actions` (the same refusals as the CLI),
@@ -16,17 +17,27 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
+from mash.domain.oversight import CloseReason, Destination
 from mash.domain.routes import Route
 from mash.errors import MashError, StateError, UsageError
 from mash.hub import actions
 from mash.hub.actions import NewId
-from mash.hub.model import HubEvent, WorkItem
+from mash.hub.model import (
+    DECIDED_STATES,
+    HubEvent,
+    ItemState,
+    WorkItem,
+    validate_close,
+    validate_transfer,
+)
 from mash.hub.queues import Ledger
 from mash.hub.users import Permission, Staff
 from mash.hub.views import item_view
 from mash.hub.web.shared import Board, BoardDep, Refused, StaffDep, checked_csrf, render
 
 router = APIRouter()
+DECIDABLE = frozenset({ItemState.ROUTED, ItemState.CLAIMED})
+"""States in which a person may confirm or override (a request awaiting approval may not)."""
 Plan = Callable[[WorkItem, Staff], list[HubEvent]]
 CsrfChecked = Annotated[None, Depends(checked_csrf)]
 """Declared after the staff parameter: a signed-out post goes to the sign-in page first."""
@@ -102,6 +113,118 @@ def override(
     return _act(request, board, staff, decision_id, plan, f"Route changed to {route}.")
 
 
+@router.post("/items/{decision_id}/transfer", response_class=HTMLResponse)
+def transfer(
+    request: Request,
+    board: BoardDep,
+    staff: StaffDep,
+    _: CsrfChecked,
+    decision_id: str,
+    destination: Annotated[str, Form()] = "",
+    detail: Annotated[str, Form()] = "",
+) -> Response:
+    """Hand the decided child on to a team; another local authority must be named."""
+    item = board.live.read(lambda ledger: _visible_item(ledger, staff, decision_id))
+    errors = _usage_errors("destination", lambda: validate_transfer(item, destination, detail))
+    if errors:
+        return _again(request, board, staff, decision_id, errors, chosen_destination=destination)
+
+    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
+        actions.authorise(staff, item, Permission.DECIDE)
+        return actions.plan_transfer(
+            item, destination, detail, staff.username, board.clock.now(), board.new_id
+        )
+
+    where = validate_transfer(item, destination, detail).label
+    return _act(request, board, staff, decision_id, plan, f"Transferred to the {where}.")
+
+
+@router.post("/items/{decision_id}/close", response_class=HTMLResponse)
+def close(
+    request: Request,
+    board: BoardDep,
+    staff: StaffDep,
+    _: CsrfChecked,
+    decision_id: str,
+    close_reason: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Close the decided child without a transfer; some closes wait for a team manager."""
+    errors = _usage_errors("close_reason", lambda: validate_close(close_reason, reason))
+    if errors:
+        return _again(
+            request, board, staff, decision_id, errors, chosen_close=close_reason, close_text=reason
+        )
+
+    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
+        actions.authorise(staff, item, Permission.DECIDE)
+        return actions.plan_close(
+            item, close_reason, reason, staff.username, board.clock.now(), board.new_id
+        )
+
+    return _act(request, board, staff, decision_id, plan, "Close recorded.")
+
+
+@router.post("/items/{decision_id}/approve", response_class=HTMLResponse)
+def approve(
+    request: Request,
+    board: BoardDep,
+    staff: StaffDep,
+    _: CsrfChecked,
+    decision_id: str,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """A team manager lets the waiting decision take effect (never the person who asked)."""
+
+    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
+        actions.authorise(staff, item, Permission.APPROVE)
+        return actions.plan_approve(item, reason, staff.username, board.clock.now(), board.new_id)
+
+    return _act(request, board, staff, decision_id, plan, "Approved.")
+
+
+@router.post("/items/{decision_id}/refuse", response_class=HTMLResponse)
+def refuse(
+    request: Request,
+    board: BoardDep,
+    staff: StaffDep,
+    _: CsrfChecked,
+    decision_id: str,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """A team manager sends the waiting decision back to its worker, with a reason."""
+    if not reason.strip():
+        errors = {"refuse_reason": "Give the reason for the refusal; it goes into the log."}
+        return _again(request, board, staff, decision_id, errors)
+
+    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
+        actions.authorise(staff, item, Permission.APPROVE)
+        return actions.plan_refuse(item, reason, staff.username, board.clock.now(), board.new_id)
+
+    return _act(request, board, staff, decision_id, plan, "Refused: back to its worker.")
+
+
+def _usage_errors(field: str, check: Callable[[], object]) -> dict[str, str]:
+    """The form's field error when ``check`` refuses it (its words are for the person)."""
+    try:
+        check()
+    except UsageError as exc:
+        return {field: str(exc).split(" (--")[0].capitalize() + "."}
+    return {}
+
+
+def _again(
+    request: Request,
+    board: Board,
+    staff: Staff,
+    decision_id: str,
+    errors: dict[str, str],
+    **context: Any,
+) -> HTMLResponse:
+    """The item page again, with the form's errors (400)."""
+    return _show(request, board, staff, decision_id, status=400, errors=errors, **context)
+
+
 def override_errors(item: WorkItem, route: str, reason: str) -> dict[str, str]:
     """Field errors of the override form, in words for the person filling it in."""
     errors: dict[str, str] = {}
@@ -148,8 +271,17 @@ def _show(
         status=status,
         user=staff,
         view=view,
-        may_claim=item.is_open and staff.may(Permission.CLAIM),
-        may_decide=item.is_open and staff.may_decide(item.claimed_by),
+        may_claim=item.state is ItemState.ROUTED and staff.may(Permission.CLAIM),
+        may_decide=item.state in DECIDABLE and staff.may_decide(item.claimed_by),
+        may_hand_off=item.state in DECIDED_STATES and staff.may_decide(item.claimed_by),
+        may_approve=(
+            item.state is ItemState.AWAITING_APPROVAL
+            and staff.may(Permission.APPROVE)
+            and item.request is not None
+            and item.request.requested_by != staff.username
+        ),
+        destinations=list(Destination),
+        close_reasons=list(CloseReason),
         **context,
     )
 

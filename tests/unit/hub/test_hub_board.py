@@ -229,7 +229,10 @@ def test_override_with_a_reason_publishes_claim_then_override(hub: Hub) -> None:
     )
     item = hub.live.read(lambda ledger: ledger.items[hub.ids["late"]])
     assert (item.state, item.route) == (ItemState.OVERRIDDEN, "s47")
-    assert hub.ids["late"][:8] not in hub.client.get("/queues").text  # decided: off the queue
+    queues = hub.client.get("/queues").text
+    open_part, hand_off_part = queues.split("Decided, to transfer or close")
+    assert hub.ids["late"][:8] not in open_part.split('id="queue-s47"')[1]  # decided: not open
+    assert hub.ids["late"][:8] in hand_off_part  # but still in the front door, to hand off
 
 
 def test_confirm_and_someone_elses_claim(hub: Hub) -> None:
@@ -304,3 +307,79 @@ def test_metrics_for_prometheus(hub: Hub) -> None:
     assert 'mash_sla_breaches_total{route="assessment"} 1.0' in body
     assert "mash_processing_latency_seconds_count 3.0" in body
     assert 'mash_processing_latency_seconds_bucket{le="0.05"} 3.0' in body
+
+
+def _post(hub: Hub, decision_id: str, action: str, **data: str) -> Any:
+    page = hub.client.get(f"/items/{decision_id}").text
+    return hub.client.post(f"/items/{decision_id}/{action}", data={**data, "csrf": _csrf(page)})
+
+
+def _switch(hub: Hub, username: str) -> None:
+    hub.client.cookies.clear()
+    login(hub.client, username)
+
+
+def test_a_step_down_waits_for_a_manager_who_refuses_then_approves(hub: Hub) -> None:
+    late = hub.ids["late"]
+    login(hub.client, "sw.ali")
+    _post(hub, late, "override", route="caf", reason="Family accept early help")
+    page = hub.client.get(f"/items/{late}").text
+    assert "Awaiting a team manager's approval" in page
+    assert "step down from assessment to caf" in page
+    assert "/approve" not in page  # the worker who asked cannot approve
+    assert _post(hub, late, "approve").status_code == 403
+    _switch(hub, "tm.cho")
+    refused = _post(hub, late, "refuse", reason="  ")
+    assert refused.status_code == 400 and "Give the reason for the refusal" in refused.text
+    assert "Refused" in _post(hub, late, "refuse", reason="Second incident overnight").text
+    item = hub.live.read(lambda ledger: ledger.items[late])
+    assert (item.state, item.route, item.claimed_by) == (ItemState.CLAIMED, "assessment", "sw.ali")
+    _switch(hub, "sw.ali")
+    assert "Second incident overnight" in hub.client.get(f"/items/{late}").text
+    _post(hub, late, "override", route="caf", reason="Strategy agreed early help")
+    _switch(hub, "tm.cho")
+    assert "Approved" in _post(hub, late, "approve").text
+    item = hub.live.read(lambda ledger: ledger.items[late])
+    assert (item.state, item.route, item.approved_by) == (ItemState.OVERRIDDEN, "caf", "tm.cho")
+    actions = [(e.action.value, e.actor) for e in hub.bus.published]
+    assert actions == [
+        ("CLAIM", "sw.ali"),
+        ("OVERRIDE", "sw.ali"),
+        ("REFUSE", "tm.cho"),
+        ("OVERRIDE", "sw.ali"),
+        ("APPROVE", "tm.cho"),
+    ]
+
+
+def test_a_decided_child_is_transferred_to_a_team_that_takes_its_route(hub: Hub) -> None:
+    fresh = hub.ids["fresh"]
+    login(hub.client, "sw.ali")
+    assert "/transfer" not in hub.client.get(f"/items/{fresh}").text  # not decided yet
+    _post(hub, fresh, "confirm")
+    page = hub.client.get(f"/items/{fresh}").text
+    assert "Transfer to a team" in page and "early help hub" not in page
+    wrong = _post(hub, fresh, "transfer", destination="EARLY_HELP_HUB")
+    assert wrong.status_code == 400 and "takes caf children" in wrong.text
+    unnamed = _post(hub, fresh, "transfer", destination="OTHER_LOCAL_AUTHORITY", detail=" ")
+    assert unnamed.status_code == 400 and "Name the other local authority" in unnamed.text
+    done = _post(hub, fresh, "transfer", destination="ASSESSMENT_TEAM")
+    assert "Transferred to the assessment team" in done.text
+    item = hub.live.read(lambda ledger: ledger.items[fresh])
+    assert (item.state, item.destination) == (ItemState.TRANSFERRED, "ASSESSMENT_TEAM")
+    assert hub.bus.published[-1].destination == "ASSESSMENT_TEAM"
+
+
+def test_no_further_action_waits_for_a_manager_and_then_closes(hub: Hub) -> None:
+    caf = hub.ids["caf"]
+    login(hub.client, "tm.cho")
+    _post(hub, caf, "confirm")
+    missing = _post(hub, caf, "close", close_reason="", reason="x")
+    assert missing.status_code == 400 and "reason code" in missing.text
+    _post(hub, caf, "close", close_reason="NO_FURTHER_ACTION", reason="Needs met by school")
+    item = hub.live.read(lambda ledger: ledger.items[caf])
+    assert item.state is ItemState.AWAITING_APPROVAL
+    users_page = hub.client.get(f"/items/{caf}").text
+    assert "/approve" not in users_page  # tm.cho asked, so tm.cho cannot approve
+    _switch(hub, "sw.bea")
+    assert _post(hub, caf, "approve").status_code == 403  # a social worker may not
+    assert hub.live.read(lambda ledger: ledger.items[caf]).state is ItemState.AWAITING_APPROVAL
