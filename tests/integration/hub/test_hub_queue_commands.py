@@ -61,18 +61,26 @@ def mash(
     return run
 
 
-def _sink_until_logged(bootstrap: str, topics: Topics, tmp_path: Path, decision_id: str) -> Any:
-    """Run the audit sink into a fresh log until ``decision_id``'s staff decision is there
-    (a run stops when idle, which can be before its consumer has its partitions)."""
+def _sink_until_logged(
+    bootstrap: str,
+    topics: Topics,
+    tmp_path: Path,
+    decision_id: str,
+    done: Callable[[Any], bool] | None = None,
+) -> Any:
+    """Run the audit sink into a fresh log until ``decision_id``'s staff decision is there, or
+    until ``done(log)`` (a run stops when idle, which can be before its consumer has its
+    partitions)."""
     import time
 
     from mash.audit.sink import Codec, Sink, SinkConfig
     from mash.audit.store import open_log
 
     log = open_log(f"sqlite:///{tmp_path / 'decisions.db'}")
+    finished = done or (lambda log: bool(log.overrides_of(decision_id)))
     config = SinkConfig(bootstrap, topics, group=f"{topics.prefix}sink", until_idle_s=2.0)
     deadline = time.monotonic() + 60
-    while not log.overrides_of(decision_id) and time.monotonic() < deadline:
+    while not finished(log) and time.monotonic() < deadline:
         Sink(config, log, Codec.avro()).run()
     return log
 
@@ -178,3 +186,84 @@ def test_staff_named_in_a_staff_file_must_be_allowed(
     assert stranger.code == 2 and "not in the staff file" in stranger.message
     listed = mash("queue", "list", "s47", "--json").lines()
     assert [r["state"] for r in listed] == ["routed"]
+
+
+def test_a_step_down_waits_for_a_manager_and_a_hand_off_reaches_the_log_and_mash_outcomes(
+    mash: Callable[..., Result],
+    routed: Routed,
+    notification: Callable[..., dict[str, Any]],
+    kafka_bootstrap: str,
+    topics: Topics,
+    tmp_path: Path,
+) -> None:
+    from mash.avro import Registry
+    from mash.hub.kafka_io import read_topics
+    from mash.hub.users import user_store
+
+    user_store(tmp_path).add("sw.ali", "social worker password", "social-worker")
+    user_store(tmp_path).add("tm.cho", "team manager password", "team-manager")
+    first, second = routed(notification("PPN-H4", "MEDIUM", children=2))
+    assert (first["route"], second["route"]) == ("assessment", "assessment")
+    child, other = first["decision_id"], second["decision_id"]
+
+    asked = mash(
+        "queue", "decide", child, "--route", "caf", "--reason", "Early help", "--as", "sw.ali"
+    )
+    assert asked.code == 0, asked.err
+    assert "awaiting approval: a step down from assessment to caf" in " ".join(asked.out.split())
+    worker_approves = mash("queue", "approve", child, "--as", "sw.ali")
+    assert worker_approves.code == 2 and "may not approve" in worker_approves.message
+    assert mash("queue", "approve", child, "--as", "tm.cho").code == 0
+    wrong_team = mash("queue", "transfer", child, "--to", "ASSESSMENT_TEAM", "--as", "sw.ali")
+    assert wrong_team.code == 2 and "is on caf (override the route first)" in wrong_team.message
+    moved = mash("queue", "transfer", child, "--as", "sw.ali")
+    assert moved.code == 0 and "transferred to EARLY_HELP_HUB" in moved.out
+
+    assert mash("queue", "decide", other, "--confirm", "--as", "sw.ali").code == 0
+    nfa = mash(
+        "queue",
+        "close",
+        other,
+        "--why",
+        "NO_FURTHER_ACTION",
+        "--reason",
+        "Needs met",
+        "--as",
+        "sw.ali",
+    )
+    assert nfa.code == 0 and "awaiting approval" in nfa.out
+    silent = mash("queue", "refuse", other, "--reason", " ", "--as", "tm.cho")
+    assert silent.code == 2 and "refusal needs a reason" in silent.message
+    refused = mash("queue", "refuse", other, "--reason", "Speak to the school", "--as", "tm.cho")
+    assert refused.code == 0 and "back to sw.ali" in refused.out
+    states = {
+        r["decision_id"]: r["state"]
+        for r in mash("queue", "list", "assessment", "--all", "--json").lines()
+    }
+    assert states[other] == "claimed"
+
+    def transfer_logged(log: Any) -> bool:
+        decision = log.get(child)
+        return decision is not None and len(log.actions_of(decision)) == 3
+
+    log = _sink_until_logged(kafka_bootstrap, topics, tmp_path, child, transfer_logged)
+    decision = log.get(child)
+    actions = [
+        (a["action"], a.get("awaiting_approval") is not None) for a in log.actions_of(decision)
+    ]
+    assert actions == [("CLAIM", False), ("OVERRIDE", True), ("TRANSFER", False)]
+    [approval] = log.overrides_of(child)
+    assert (approval["action"], approval["route"], approval["decided_by"]) == (
+        "APPROVE",
+        "caf",
+        "tm.cho",
+    )
+
+    registry = Registry.default()
+    outcomes: list[dict[str, Any]] = []
+    read_topics(
+        kafka_bootstrap,
+        [topics.outcomes],
+        lambda _t, payload: outcomes.append(registry.decode(payload, "outcome")),
+    )
+    assert [(o["decision_id"], o["destination"]) for o in outcomes] == [(child, "EARLY_HELP_HUB")]
