@@ -114,3 +114,66 @@ def test_an_override_is_shown_with_the_decision_it_superseded(make_decision: Mak
     assert "Decision dec-000001" in text
     assert "Route now: assessment" in text
     assert "is not in the log" in explain_override(override, None)
+
+
+def test_every_staff_step_is_told_in_time_order_with_what_awaited_approval(
+    make_decision: MakeDecision,
+) -> None:
+    decision = make_decision(1, route="assessment")
+
+    def step(n: int, action: str, at: str, **fields: Any) -> dict[str, Any]:
+        return make_decision(
+            n, kind="action", action=action, subject="dec-000001", decided_at=at, **fields
+        )
+
+    claim = step(90, "CLAIM", "2026-05-02T09:00:00Z", decided_by="sw.jones", route=None)
+    asked = step(
+        91,
+        "OVERRIDE",
+        "2026-05-02T09:10:00Z",
+        decided_by="sw.jones",
+        route="caf",
+        reason="Family accept early help.",
+        awaiting_approval="a step down from assessment to caf needs a team manager's approval",
+    )
+    moved = step(
+        93,
+        "TRANSFER",
+        "2026-05-02T11:00:00Z",
+        decided_by="sw.jones",
+        route="caf",
+        destination="EARLY_HELP_HUB",
+    )
+    approval = make_decision(
+        92,
+        kind="override",
+        action="APPROVE",
+        supersedes="dec-000001",
+        route="caf",
+        decided_by="tm.smith",
+        decided_at="2026-05-02T10:00:00Z",
+        reason="Agreed.",
+    )
+    text = explain(decision, [approval], [moved, claim, asked])
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("- 2 May")]
+    assert [line.split(": ", 1)[1].split(" ", 2)[1] for line in lines] == [
+        "took",
+        "asked",
+        "approved",
+        "transferred",
+    ]
+    assert "awaiting approval (a step down from assessment to caf" in text
+    assert "transferred the child to early help hub" in text
+    assert "Route now: caf (early help" in text
+
+
+def test_steps_without_a_decision_by_a_person_leave_the_proposal_standing(
+    make_decision: MakeDecision,
+) -> None:
+    decision = make_decision(1, route="s47")
+    claim = make_decision(
+        90, kind="action", action="CLAIM", subject="dec-000001", decided_by="sw.jones", route=None
+    )
+    text = explain(decision, [], [claim])
+    assert "sw.jones took it to work on" in text
+    assert "Route now: the router's proposal, not yet decided by a person." in text
