@@ -37,6 +37,7 @@ def _register_all() -> None:
     from mash.bench import commands as bench_commands
     from mash.broker import commands as broker_commands
     from mash.chaos import commands as chaos_commands
+    from mash.deadletters import commands as deadletter_commands
     from mash.generate import commands as generate_commands
     from mash.hub import commands as hub_commands
     from mash.rules import commands as rules_commands
@@ -50,6 +51,7 @@ def _register_all() -> None:
         stream_commands,
         audit_commands,
         hub_commands,
+        deadletter_commands,
         generate_commands,
         bench_commands,
         chaos_commands,

@@ -11,6 +11,7 @@ import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 
@@ -124,3 +125,19 @@ def hub_area() -> HubArea | None:
         return HubArea.parse(text)
     except ValueError as exc:
         raise ConfigError(f"MASH_HUB_AREA {exc} (e.g. MASH_HUB_AREA=TS,DL1,DL2)") from None
+
+
+def edt_window() -> timedelta:
+    """``MASH_EDT_HOURS``: how long the emergency duty team has, from receipt, to pick up an
+    s47 child referred out of hours (default 1; fractions allowed, e.g. 0.5; at most 24)."""
+    text = (setting("MASH_EDT_HOURS") or "").strip() or "1"
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = float("nan")
+    if not 0 < hours <= 24:  # also false for NaN
+        raise ConfigError(
+            f"MASH_EDT_HOURS={text!r} is not a number of hours above 0 and at most 24 "
+            f"(set it in the environment or in {ENV_FILE})"
+        )
+    return timedelta(hours=hours)

@@ -38,6 +38,7 @@ OVERRIDE_ACTIONS: tuple[str, ...] = (
     "CLOSE",
     "APPROVE",
     "REFUSE",
+    "RELEASE",
 )
 MAX_ID_LENGTH = 200
 CONFIRM_REASON = "Hub staff confirmed the proposed route."
@@ -385,6 +386,7 @@ class OverrideEvent:
             "OVERRIDE": ("route", "reason"),
             "CLOSE": ("close_reason", "reason"),
             "REFUSE": ("reason",),
+            "RELEASE": ("reason",),
             "TRANSFER": ("destination",),
         }.get(self.action, ())
         if any(getattr(self, name) is None for name in needs):

@@ -235,6 +235,7 @@ _ACTION_WORDS = {
     "CLAIM": "took it to work on",
     "REFUSE": "refused the request awaiting approval",
     "APPROVE": "approved the close",
+    "RELEASE": "handed it back to the queue",
 }
 
 

@@ -9,8 +9,9 @@ Retention follows what each topic is for:
 - queues and alerts are the hub's open work: kept for good, because a child left undecided for
   more than a week must still be on the queue (the peer review found exactly such cases);
 - outcomes and feedback are the record of each hand-off: kept for good, like decisions;
-- the dead-letter topic (and what staff did with each dead letter) holds input nobody could route, often the only copy of a referral: kept
-  until a person has dealt with it, never deleted by age (a referral must never be lost);
+- the dead-letter topic (and what staff did with each dead letter) holds input nobody could
+  route, often the only copy of a referral: kept until a person has dealt with it, never
+  deleted by age (a referral must never be lost);
 - record topics are compacted (latest record per person), never deleted by age;
 - ingest and canonical are kept 7 days, long enough to replay a week after a bad deployment
   (every referral's decision is in the log by then).

@@ -172,3 +172,12 @@ def plan_refuse(
     if not reason or not reason.strip():
         raise UsageError("a refusal needs a reason (--reason TEXT)")
     return _check(item, [_event(item, Action.REFUSE, actor, at, new_id, reason=reason.strip())])
+
+
+def plan_release(
+    item: WorkItem, reason: str | None, actor: str, at: datetime, new_id: NewId
+) -> list[HubEvent]:
+    """Hand a claimed item back to its queue, saying what was done (mandatory)."""
+    if not reason or not reason.strip():
+        raise UsageError("say what was done before handing it back (--reason TEXT)")
+    return _check(item, [_event(item, Action.RELEASE, actor, at, new_id, reason=reason.strip())])

@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
-from mash.hub.web import items, operations, queues, signin
+from mash.hub.web import deadletters, items, operations, queues, signin
 from mash.hub.web.shared import Board, LoginRequired, Refused, board_of, render, signed_in
 
 __all__ = ["Board", "create_app"]
@@ -49,7 +49,13 @@ def create_app(board: Board) -> FastAPI:
     app.middleware("http")(_security_headers)
     app.exception_handler(LoginRequired)(_to_login)
     app.exception_handler(Refused)(_refused)
-    for router in (signin.router, queues.router, items.router, operations.router):
+    for router in (
+        signin.router,
+        queues.router,
+        items.router,
+        deadletters.router,
+        operations.router,
+    ):
         app.include_router(router)
     return app
 

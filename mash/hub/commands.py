@@ -307,7 +307,10 @@ def queue_refuse(
     reason: str = typer.Option(..., "--reason", help="Why the request is refused."),
     staff: str = typer.Option(..., "--as", help="The team manager refusing (staff user id)."),
 ) -> None:
-    """Refuse the decision an item awaits; it goes back to its worker, route unchanged."""
+    """Refuse the decision an item awaits (back to its worker).
+
+    The route stays as it was; the refusal and its reason go into the decision log.
+    """
     from mash.hub.actions import plan_refuse
 
     now = _now()
@@ -319,6 +322,28 @@ def queue_refuse(
     )
     owner = found.request.requested_by if found.request else found.claimed_by
     typer.echo(f"{found.decision_id} refused by {staff}: back to {owner}")
+
+
+@queue_app.command("release")
+def queue_release(
+    item: str = typer.Argument(..., help="The item's decision id (or a unique prefix of it)."),
+    reason: str = typer.Option(..., "--reason", help="What was done (goes into the log)."),
+    staff: str = typer.Option(..., "--as", help="Who hands it back (staff user id)."),
+) -> None:
+    """Hand a claimed item back to its queue, saying what was done.
+
+    How the emergency duty team returns an out-of-hours s47 child to the hub in the morning.
+    """
+    from mash.hub.actions import plan_release
+
+    now = _now()
+    found, _ = _act(
+        item,
+        staff,
+        Permission.DECIDE,
+        lambda found: plan_release(found, reason, staff, now, _new_id),
+    )
+    typer.echo(f"{found.decision_id} handed back to the {found.route} queue by {staff}")
 
 
 @sla_app.command("report")
@@ -354,18 +379,59 @@ def sla_report_command(as_json: bool = typer.Option(False, "--json", help=JSON_H
     Console().print(table)
 
 
+@sla_app.command("beyond")
+def sla_beyond_command(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """List the children beyond five working days.
+
+    Still in the front door (decided or not) after the close of the fifth working day from
+    receipt: longest overdue first.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from mash.hub.sla import beyond_five_days, format_age, hub_policy
+    from mash.hub.views import local_time
+
+    settings, now = _context()
+    beyond = beyond_five_days(_ledger(settings).items.values(), now, hub_policy())
+    if as_json:
+        for line in beyond:
+            typer.echo(json.dumps(line.to_dict(), sort_keys=True))
+        return
+    table = Table(title=f"Beyond five working days: {len(beyond)} child(ren)")
+    for column in ("item", "queue", "state", "received", "due out by", "overdue"):
+        table.add_column(column)
+    for b in beyond:
+        table.add_row(
+            b.decision_id[:8],
+            b.route,
+            b.state,
+            local_time(b.received_at),
+            local_time(b.deadline),
+            format_age(b.overdue),
+        )
+    Console().print(table)
+
+
 @sla_app.command("track")
 def sla_track(
     interval: float = typer.Option(30.0, help="Seconds between looks at the clock."),
+    metrics_port: int = typer.Option(
+        0, help="Serve Prometheus metrics (alerts sent per kind) on this port; 0: do not."
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="Address for --metrics-port."),
 ) -> None:
     """Run the SLA tracker on its own (a Faust worker).
 
-    Warnings and breaches go to mash.alerts. The stream worker can carry the tracker
-    instead (register_tracker in mash.hub.tracker); run this where it does not.
+    Warnings and breaches of the decision, five-working-day and emergency duty team clocks
+    go to mash.alerts (deploy/monitoring delivers them by e-mail). The stream worker can
+    carry the tracker instead (register_tracker in mash.hub.tracker); run this where it
+    does not.
 
     Stop with Ctrl-C or SIGTERM; a restart does not re-alert.
     """
     import faust
+    from prometheus_client import start_http_server
 
     from mash.hub.tracker import register_tracker
     from mash.kafka import clients
@@ -382,6 +448,9 @@ def sla_track(
         web_enabled=False,
     )
     register_tracker(app, topics, interval=interval, partitions=settings.partitions)
+    if metrics_port:
+        start_http_server(metrics_port, addr=metrics_host)
+        typer.echo(f"SLA tracker metrics on http://{metrics_host}:{metrics_port}/metrics")
     typer.echo(f"SLA tracker following {topics.prefix}mash.queue.* (Ctrl-C to stop)")
     faust.Worker(app, loglevel="WARNING").execute_from_commandline()
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from mash.deadletters.live import DeadLetterFeed, LiveDeadLetters
 from mash.hub.kafka_io import fold_message, follow_topics
 from mash.hub.model import HubEvent
 from mash.hub.queues import Ledger
@@ -30,6 +31,8 @@ class LiveLedger:
         self._ledger = ledger or Ledger()
         self._lock = threading.Lock()
         self.caught_up = threading.Event()
+        self.deadletters = LiveDeadLetters()
+        """The dead-letter queue, fed by the same :class:`TopicFeed` (:mod:`mash.deadletters`)."""
 
     def read(self, fn: Callable[[Ledger], T]) -> T:
         """Compute something from the ledger under the lock."""
@@ -47,7 +50,8 @@ class LiveLedger:
 
 
 class TopicFeed:
-    """A daemon thread that follows the hub's topics into a :class:`LiveLedger`."""
+    """A daemon thread that follows the hub's topics into a :class:`LiveLedger`, and a second
+    one for the dead-letter topics once the queues have caught up (:class:`DeadLetterFeed`)."""
 
     def __init__(
         self, bootstrap: str, topics: Topics, live: LiveLedger, *, wait: Sleep | None = None
@@ -59,6 +63,9 @@ class TopicFeed:
         self._stop = threading.Event()
         self._wait = wait or until_set(self._stop)
         self._thread = threading.Thread(target=self._run, name="mash-board-feed", daemon=True)
+        self._deadletters = DeadLetterFeed(
+            bootstrap, topics, live.deadletters, after=live.caught_up
+        )
 
     def _handle(self, topic: str, payload: bytes) -> None:
         self._live.write(lambda ledger: fold_message(ledger, self._topics, topic, payload))
@@ -83,7 +90,9 @@ class TopicFeed:
 
     def start(self) -> None:
         self._thread.start()
+        self._deadletters.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self._deadletters.stop()
         self._thread.join(timeout=10)

@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from mash.deadletters.model import Counts, OverduePolicy, counts
+from mash.deadletters.settings import overdue_policy
 from mash.domain.routes import Route
 from mash.hub.live import LiveLedger
 from mash.hub.measures import DECISION_BUCKETS, LATENCY_BUCKETS, Measures, histogram, measure
@@ -82,6 +84,20 @@ def families(m: Measures) -> Iterator[Metric]:
         )
 
 
+def deadletter_families(c: Counts) -> Iterator[Metric]:
+    """The dead-letter queue's two gauges (alert rules in deploy/monitoring use these names)."""
+    yield GaugeMetricFamily(
+        "mash_deadletters_open",
+        "Dead letters not yet replayed or closed (claimed or not).",
+        value=float(c.open),
+    )
+    yield GaugeMetricFamily(
+        "mash_deadletters_overdue",
+        "Open dead letters past their due time (MASH_DEADLETTER_OVERDUE_DAYS working days).",
+        value=float(c.overdue),
+    )
+
+
 class HubCollector:
     """Collects from a :class:`LiveLedger` at scrape time."""
 
@@ -94,6 +110,10 @@ class HubCollector:
         now = self._now()
         measures = self._live.read(lambda ledger: measure(ledger.items.values(), now, self._policy))
         yield from families(measures)
+        overdue: OverduePolicy = overdue_policy(self._policy.calendar)
+        yield from deadletter_families(
+            self._live.deadletters.read(lambda queue: counts(queue, now, overdue))
+        )
 
 
 def exposition(live: LiveLedger, now: Callable[[], datetime], policy: SlaPolicy) -> bytes:

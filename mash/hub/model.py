@@ -73,6 +73,7 @@ class Action(StrEnum):
     CLOSE = "CLOSE"
     APPROVE = "APPROVE"
     REFUSE = "REFUSE"
+    RELEASE = "RELEASE"
 
 
 REQUESTABLE: frozenset[Action] = frozenset({Action.CONFIRM, Action.OVERRIDE, Action.CLOSE})
@@ -167,6 +168,7 @@ class WorkItem:
     request: Request | None = None
     approved_by: str | None = None
     refused: str | None = None
+    handed_back: str | None = None
     destination: str | None = None
     detail: str | None = None
     close_reason: str | None = None
@@ -558,6 +560,17 @@ def refuse(item: WorkItem, actor: str, at: datetime, reason: str | None) -> Work
     )
 
 
+def release(item: WorkItem, actor: str, at: datetime, reason: str | None) -> WorkItem:
+    """Hand a claimed item back to its queue with what was done: how the emergency duty team
+    returns an out-of-hours child to the hub in the morning (the route stays a proposal)."""
+    actor = _require_actor(actor)
+    _require_claimed(item, "hand back")
+    if not reason or not reason.strip():
+        raise UsageError("say what was done before handing it back (--reason TEXT)")
+    note = f"{actor}: {reason.strip()}"
+    return dataclasses.replace(item, state=ItemState.ROUTED, claimed_by=None, handed_back=note)
+
+
 def apply_event(item: WorkItem, event: HubEvent) -> WorkItem:
     """The item after ``event``; :class:`StateError` if the event is not allowed now."""
     match event.action:
@@ -579,6 +592,8 @@ def apply_event(item: WorkItem, event: HubEvent) -> WorkItem:
             return approve(item, event.actor, event.at, event.reason)
         case Action.REFUSE:
             return refuse(item, event.actor, event.at, event.reason)
+        case Action.RELEASE:
+            return release(item, event.actor, event.at, event.reason)
     raise StateError(f"unknown action {event.action}")
 
 
@@ -604,6 +619,56 @@ def supersede(older: WorkItem, newer: WorkItem) -> tuple[WorkItem, WorkItem]:
         # The newer one has no history of its own yet (the usual order): the worker keeps it.
         replacing = dataclasses.replace(replacing, state=ItemState.CLAIMED, claimed_by=claimed)
     return ended, replacing
+
+
+def newness(item: WorkItem) -> tuple[datetime, str]:
+    """Which of two decisions about one case is the newer: routed later, ties broken by the
+    decision id, so every reader, whatever order it read the topics in, picks the same one."""
+    return (item.routed_at or item.received_at, item.decision_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """What a decision read for a case does to the case's items.
+
+    ``items``: the items to store (the one read, and the case's current item if it changed).
+    ``current``: True when the item read is now the case's current item; ``superseding``: True
+    when it took over an item still in the front door (whose clocks and alerts it inherits).
+    """
+
+    items: tuple[WorkItem, ...]
+    current: bool
+    superseding: bool = False
+
+
+def place(current: WorkItem | None, item: WorkItem) -> Placement:
+    """Where ``item`` goes among its case's items, given the case's ``current`` one.
+
+    - no current item (or the same decision): the item is the case's current one;
+    - ``item`` is the older decision, read late: it ends superseded at once, and the current
+      item, if still in the front door, keeps the earlier receipt and deadline;
+    - the current item has left the front door (transferred or closed): a new item;
+    - otherwise the newer ``item`` supersedes the current one (:func:`supersede`).
+    """
+    if current is None or current.decision_id == item.decision_id:
+        return Placement((item,), current=True)
+    if newness(item) < newness(current):
+        ended = dataclasses.replace(
+            item, state=ItemState.SUPERSEDED, superseded_by=current.decision_id
+        )
+        if not current.in_front_door:
+            return Placement((ended,), current=False)
+        adjusted = dataclasses.replace(
+            current,
+            received_at=min(item.received_at, current.received_at),
+            deadline=min(item.deadline, current.deadline),
+            supersedes=(*current.supersedes, item.decision_id),
+        )
+        return Placement((ended, adjusted), current=False)
+    if not current.in_front_door:
+        return Placement((item,), current=True)
+    ended, replacing = supersede(current, item)
+    return Placement((ended, replacing), current=True, superseding=True)
 
 
 _TIMES = ("received_at", "deadline", "routed_at", "decided_at", "ended_at")

@@ -17,16 +17,9 @@ from typing import Any
 
 from mash.domain.decision import DecisionRecord
 from mash.errors import StateError, UsageError
-from mash.hub.model import DECIDED_STATES, HubEvent, WorkItem, apply_event, supersede
+from mash.hub.model import DECIDED_STATES, HubEvent, WorkItem, apply_event, place
 
 Case = tuple[str, str, int]
-
-
-def _newness(item: WorkItem) -> tuple[str, str]:
-    """Which of two decisions about one case is the newer: routed later (ISO text sorts by
-    time), then the decision id, so every reader picks the same one."""
-    moment = item.routed_at or item.received_at
-    return (moment.isoformat(), item.decision_id)
 
 
 @dataclass
@@ -57,15 +50,11 @@ class Ledger:
 
     def _place(self, item: WorkItem) -> None:
         current_id = self._cases.get(item.case)
-        current = self.items.get(current_id) if current_id else None
-        if current is None or not current.in_front_door:
+        placement = place(self.items.get(current_id) if current_id else None, item)
+        for placed in placement.items:
+            self.items[placed.decision_id] = placed
+        if placement.current:
             self._cases[item.case] = item.decision_id
-            return
-        older, newer = sorted((current, item), key=_newness)
-        ended, replacing = supersede(older, newer)
-        self.items[ended.decision_id] = ended
-        self.items[replacing.decision_id] = replacing
-        self._cases[item.case] = replacing.decision_id
 
     def add_decision(self, decision: DecisionRecord) -> None:
         """Keep the full decision dict (from ``mash.decisions``) for the item page."""
@@ -115,7 +104,6 @@ class Ledger:
             (i for i in self.items.values() if i.is_open and (route is None or i.route == route)),
             key=lambda i: (i.deadline, i.decision_id),
         )
-
 
     def to_hand_off(self, route: str | None = None) -> list[WorkItem]:
         """Items decided by a person but still in the front door (to transfer or close),

@@ -16,6 +16,21 @@ How "once each" is kept:
 
 The alert is sent before the row records it: if the worker dies between the two, the alert is
 sent again after the restart, never lost. Consumers dedupe on the alert's ``alert_id``.
+
+Supersession needs the item a case already has. A second table, the *case index*, maps each
+case (:func:`mash.hub.tracking.case_key`) to the newest decision id seen for it. It is a table
+rather than a dict rebuilt from the rows because its changelog brings it back in the same
+recovery as the rows, before any agent reads a message, so a restarted tracker never meets a
+new decision with an index that is still being rebuilt (an in-memory index would need a scan of
+every row after each rebalance, racing the agents). Its rows are partitioned by the case key
+with the same :meth:`TrackerTable.partition_for_key`. The index and the rows it points to live
+in different partitions, so supersession is exact where one tracker owns every partition (the
+``mash sla track`` deployment); with several trackers, a case whose rows another worker owns is
+not seen and the newer decision is tracked as an item of its own (its alerts are still sent).
+
+Metrics (prometheus-client, the default registry; ``mash sla track --metrics-port``):
+``mash_tracker_alerts_total{kind}`` counts alerts sent, ``mash_tracker_last_tick_seconds`` is
+when the timer last looked at the clock; ``deploy/monitoring`` alerts on both.
 """
 
 from __future__ import annotations
@@ -28,16 +43,26 @@ from typing import Any
 
 import faust
 from kafka.partitioner.default import murmur2
+from prometheus_client import Counter, Gauge
 
 from mash.domain.clocks import Clock, SystemClock
 from mash.errors import MashError
 from mash.hub import tracking
 from mash.hub.codec import decode_event, decode_work_item, encode_alert
 from mash.hub.model import event_from_dict, work_item_from_dict
-from mash.hub.sla import SlaPolicy, alert_message, hub_policy
+from mash.hub.sla import AlertKind, SlaPolicy, alert_message, hub_policy
 from mash.topics import Topics
 
 log = logging.getLogger(__name__)
+
+ALERTS_SENT = Counter(
+    "mash_tracker_alerts", "Alerts the SLA tracker sent to mash.alerts, per kind.", ["kind"]
+)
+for _kind in AlertKind:
+    ALERTS_SENT.labels(kind=_kind.value)  # every kind present from the start, at zero
+LAST_TICK = Gauge(
+    "mash_tracker_last_tick_seconds", "When the SLA tracker last looked at the clock (Unix time)."
+)
 
 AlertSink = Callable[[str, dict[str, Any]], Awaitable[None]]
 """Where alerts go: ``(decision_id, alert)``; the Kafka topic in production."""
@@ -83,6 +108,7 @@ class Tracker:
     clock: Clock
     owned: Ownership
     policy: SlaPolicy
+    cases: TrackerTable | None = None
     queue_agent: Any = None
     event_agent: Any = None
 
@@ -91,11 +117,17 @@ class Tracker:
         return tracking.from_json(self.table.get(decision_id))
 
     def on_routed(self, payload: bytes) -> None:
-        """Fold a queue message into its row (inside the queue agent's stream)."""
+        """Fold a queue message into its row, superseding its case's older item (inside the
+        queue agent's stream)."""
         item = work_item_from_dict(decode_work_item(payload))
-        self.table[item.decision_id] = tracking.to_json(
-            tracking.on_routed(self.row(item.decision_id), item)
-        )
+        key = tracking.case_key(item)
+        named = self.cases.get(key) if self.cases is not None else None
+        current = self.row(str(named)) if named else None
+        rows, newest = tracking.route_in_case(self.row(item.decision_id), item, current)
+        for decision_id, row in rows.items():
+            self.table[decision_id] = tracking.to_json(row)
+        if newest is not None and self.cases is not None and newest != named:
+            self.cases[key] = newest
 
     def on_event(self, payload: bytes) -> None:
         """Fold a staff event into its row (inside the override agent's stream)."""
@@ -108,6 +140,7 @@ class Tracker:
         """Send every alert that has fallen due; returns how many were sent."""
         owned = self.owned()
         now = self.clock.now()
+        LAST_TICK.set(now.timestamp())
         sent = 0
         for key, value in list(self.table.items()):
             if owned is not None and self.table.partition_for_key(key) not in owned:
@@ -124,9 +157,10 @@ class Tracker:
         kinds = tracking.due(row, now, self.policy)
         for kind in kinds:
             await self.sink(key, alert_message(row.item, kind, now, self.policy))
+            ALERTS_SENT.labels(kind=kind.value).inc()
             log.info("SLA %s for %s", kind.value, key)
         if kinds:
-            self.table[key] = tracking.to_json(tracking.mark_sent(row, kinds))
+            self.table[key] = tracking.to_json(tracking.mark_sent(row, kinds, now))
         return len(kinds)
 
 
@@ -155,7 +189,8 @@ def register_tracker(
     ``partitions`` must equal the queue topics' partition count (``MASH_PARTITIONS``).
     ``sink`` and ``owned`` default to the alerts topic and this worker's assigned partitions;
     tests pass an in-memory sink and ``lambda: None``. ``policy`` defaults to working time
-    of the England and Wales calendar (:func:`mash.hub.sla.hub_policy`).
+    of the England and Wales calendar (:func:`mash.hub.sla.hub_policy`), with the emergency
+    duty team's time from ``MASH_EDT_HOURS``.
     """
     queue_topics = topics.queues()
     table = TrackerTable(
@@ -166,6 +201,18 @@ def register_tracker(
         help="SLA tracker: one row per work item (state and alerts sent).",
     )
     app.tables.add(table)
+    cases = TrackerTable(
+        app,
+        name=f"{topics.prefix}mash-hub-tracker-cases",
+        default=None,
+        partitions=partitions,
+        help="SLA tracker: the newest decision id of each referral and child (supersession).",
+    )
+    app.tables.add(cases)
+    if policy is None:
+        from mash.config import edt_window
+
+        policy = hub_policy(edt=edt_window())
     alerts = app.topic(topics.alerts, key_serializer="raw", value_serializer="raw")
     tracker = Tracker(
         app=app,
@@ -173,7 +220,8 @@ def register_tracker(
         sink=sink if sink is not None else topic_sink(alerts),
         clock=clock or SystemClock(),
         owned=owned if owned is not None else _assigned_partitions(app, queue_topics[0]),
-        policy=policy or hub_policy(),
+        policy=policy,
+        cases=cases,
     )
     queues = app.topic(*queue_topics, key_serializer="raw", value_serializer="raw")
     overrides = app.topic(topics.overrides, key_serializer="raw", value_serializer="raw")

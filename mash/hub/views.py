@@ -43,6 +43,8 @@ class ItemRow:
     flags: tuple[str, ...]
     reason: str
     item: WorkItem
+    edt: bool = False
+    """Dispatched to the emergency duty team on arrival (an out-of-hours s47 child)."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` form: ids, times in UTC and the first reason; no personal data."""
@@ -58,6 +60,7 @@ class ItemRow:
             "deadline": iso(self.item.deadline),
             "age_seconds": self.age_seconds,
             "rag": self.rag.value,
+            "edt": self.edt,
             "flags": list(self.flags),
             "reason": self.reason,
         }
@@ -78,6 +81,7 @@ def item_row(item: WorkItem, now: datetime, policy: SlaPolicy = ELAPSED) -> Item
         flags=item.flags,
         reason=item.first_reason,
         item=item,
+        edt=policy.dispatched_to_edt(item),
     )
 
 

@@ -204,6 +204,27 @@ def refuse(
     return _act(request, board, staff, decision_id, plan, "Refused: back to its worker.")
 
 
+@router.post("/items/{decision_id}/release", response_class=HTMLResponse)
+def release(
+    request: Request,
+    board: BoardDep,
+    staff: StaffDep,
+    _: CsrfChecked,
+    decision_id: str,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Hand a claimed item back to its queue with what was done (the EDT in the morning)."""
+    if not reason.strip():
+        errors = {"release_reason": "Say what was done; it goes into the log with the item."}
+        return _again(request, board, staff, decision_id, errors)
+
+    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
+        actions.authorise(staff, item, Permission.DECIDE)
+        return actions.plan_release(item, reason, staff.username, board.clock.now(), board.new_id)
+
+    return _act(request, board, staff, decision_id, plan, "Handed back to the queue.")
+
+
 def _usage_errors(field: str, check: Callable[[], object]) -> dict[str, str]:
     """The form's field error when ``check`` refuses it (its words are for the person)."""
     try:
@@ -274,6 +295,7 @@ def _show(
         may_claim=item.state is ItemState.ROUTED and staff.may(Permission.CLAIM),
         may_decide=item.state in DECIDABLE and staff.may_decide(item.claimed_by),
         may_hand_off=item.state in DECIDED_STATES and staff.may_decide(item.claimed_by),
+        may_release=item.state is ItemState.CLAIMED and staff.may_decide(item.claimed_by),
         may_approve=(
             item.state is ItemState.AWAITING_APPROVAL
             and staff.may(Permission.APPROVE)

@@ -281,7 +281,10 @@ def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
         letter["value"] for letter in letters if letter["source_topic"] == topics.decisions
     ) == sorted(garbage)
     from_overrides = [x for x in letters if x["source_topic"] == topics.overrides]
-    assert len(from_overrides) == 1 and "OVERRIDE needs route and reason" in from_overrides[0]["reason"]
+    assert (
+        len(from_overrides) == 1
+        and "OVERRIDE needs route and reason" in from_overrides[0]["reason"]
+    )
     assert all(letter["reason"] for letter in letters)
     assert "Sibling disclosed" not in sink.output()  # logs carry ids, never content
 

@@ -121,3 +121,76 @@ def _publish_events(bootstrap: str, topics: Topics, decision_id: str, at: dateti
         producer.flush(timeout=30)
     finally:
         producer.close(timeout=10)
+
+
+def _out_of_hours_saturday(now: datetime) -> datetime:
+    """02:00 UTC on a Saturday at least three weeks ago: out of office hours, and long enough
+    ago that the five working days (bank holidays included) are over."""
+    day = (now - timedelta(days=21)).replace(hour=2, minute=0, second=0, microsecond=0)
+    while day.weekday() != 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def test_five_day_and_out_of_hours_breaches_once_each_across_a_restart(
+    kafka_bootstrap: str,
+    topics: Topics,
+    tmp_path: Path,
+    notification: Callable[..., dict[str, Any]],
+    route: Callable[..., list[dict[str, Any]]],
+    publish: Callable[[list[dict[str, Any]]], None],
+) -> None:
+    """An s47 child referred on a Saturday night weeks ago and never picked up: dispatched to
+    the EDT, EDT and decision and front-door warnings and breaches, each once, and none again
+    after a restart. "Nothing more came" is known without sleeping: two marker children are
+    published one after the other after the restart, and the second one's alert can only be
+    sent by a tick that started after the tick which alerted on the first had gone through
+    every row."""
+    now = datetime.now(UTC)
+    (child,) = route(notification("PPN-E1", "HIGH"), received=_out_of_hours_saturday(now))
+    child["route"] = "s47"  # whatever the rules said: the out-of-hours s47 path is under test
+    publish([child])
+    key = child["decision_id"]
+    expected = sorted(
+        [
+            "EDT_DISPATCH",
+            "EDT_WARNING",
+            "EDT_BREACH",
+            "SLA_WARNING",
+            "SLA_BREACH",
+            "FRONT_DOOR_WARNING",
+            "FRONT_DOOR_BREACH",
+        ]
+    )
+    markers = iter(range(1, 100))
+
+    def kinds_of(decision_id: str) -> list[str]:
+        return sorted(
+            a["kind"] for a in alerts(kafka_bootstrap, topics) if a["decision_id"] == decision_id
+        )
+
+    def barrier() -> None:
+        for _ in range(2):
+            (marker,) = route(
+                notification(f"PPN-M{next(markers)}", "MEDIUM"), received=now - timedelta(hours=3)
+            )
+            marker["deadline"] = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+            publish([marker])
+            wait_for(
+                lambda m=marker["decision_id"]: "SLA_BREACH" in kinds_of(m), 90, "a marker's alert"
+            )
+
+    log = tmp_path / "tracker.log"
+    with tracker(kafka_bootstrap, topics, log):
+        wait_for(lambda: len(kinds_of(key)) >= len(expected), 90, "the child's alerts")
+        barrier()
+    assert kinds_of(key) == expected, log.read_text()[-3000:]
+
+    with tracker(kafka_bootstrap, topics, log) as worker:
+        barrier()  # recovered from the changelog, then at least one full tick over every row
+        assert worker.poll() is None, log.read_text()[-3000:]
+    assert kinds_of(key) == expected, log.read_text()[-3000:]
+    dispatch = next(
+        a for a in alerts(kafka_bootstrap, topics) if a["alert_id"] == f"{key}:EDT_DISPATCH"
+    )
+    assert dispatch["route"] == "s47"

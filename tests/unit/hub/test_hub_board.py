@@ -383,3 +383,35 @@ def test_no_further_action_waits_for_a_manager_and_then_closes(hub: Hub) -> None
     _switch(hub, "sw.bea")
     assert _post(hub, caf, "approve").status_code == 403  # a social worker may not
     assert hub.live.read(lambda ledger: ledger.items[caf]).state is ItemState.AWAITING_APPROVAL
+
+
+def test_an_out_of_hours_s47_child_is_shown_as_with_the_edt_and_handed_back(
+    tmp_path: Path, make_decision: MakeDecision
+) -> None:
+    users = UserStore(tmp_path / "edt-users.json")
+    users.add("edt.kim", PASSWORD, "social-worker", ["s47"])
+    night = datetime(2026, 3, 6, 18, 30, tzinfo=UTC)  # a Friday evening, after office hours
+    decision = make_decision(route="s47", received_at=night, deadline=night + timedelta(hours=1))
+    live = LiveLedger(build_ledger([work_item_from_dict(decision)], []))
+    live.caught_up.set()
+    bus = Bus(live)
+    app = create_app(
+        Board(
+            live, users, bus, FixedClock(night + timedelta(minutes=5)), secret="s", policy=ELAPSED
+        )
+    )
+    hub = Hub(TestClient(app), bus, live, FixedClock(night), {"night": decision["decision_id"]})
+    login(hub.client, "edt.kim")
+    assert "EDT: out of hours" in hub.client.get("/queues").text
+    night_id = decision["decision_id"]
+    assert (
+        "dispatched at once to the emergency duty team" in hub.client.get(f"/items/{night_id}").text
+    )
+    _post(hub, night_id, "claim")
+    empty = _post(hub, night_id, "release", reason=" ")
+    assert empty.status_code == 400 and "Say what was done" in empty.text
+    back = _post(hub, night_id, "release", reason="Visited; child safe with grandmother")
+    assert "Handed back to the queue: edt.kim: Visited; child safe with grandmother" in back.text
+    item = hub.live.read(lambda ledger: ledger.items[night_id])
+    assert (item.state, item.claimed_by) == (ItemState.ROUTED, None)
+    assert [e.action.value for e in bus.published] == ["CLAIM", "RELEASE"]

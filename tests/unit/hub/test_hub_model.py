@@ -23,6 +23,7 @@ from mash.hub.model import (
     item_to_state,
     override,
     refuse,
+    release,
     supersede,
     transfer,
     work_item_from_dict,
@@ -293,3 +294,15 @@ def test_item_state_round_trips(make_decision: MakeDecision) -> None:
         claim(work_item_from_dict(make_decision()), "tm.cho", AT), "caf", "why", "tm.cho", AT
     )
     assert item_from_state(item_to_state(item)) == item
+
+
+def test_a_claimed_item_is_handed_back_with_what_was_done(make_decision: MakeDecision) -> None:
+    item = claim(work_item_from_dict(make_decision(route="s47")), "edt.kim", AT)
+    with pytest.raises(UsageError, match="say what was done"):
+        release(item, "edt.kim", AT, "  ")
+    back = release(item, "edt.kim", AT, "Visited at 22:00; child safe with grandmother")
+    assert (back.state, back.claimed_by, back.route) == (ItemState.ROUTED, None, "s47")
+    assert back.handed_back == "edt.kim: Visited at 22:00; child safe with grandmother"
+    assert claim(back, "sw.ali", AT).claimed_by == "sw.ali"  # the hub takes it on in the morning
+    with pytest.raises(StateError, match="claim it first"):
+        release(back, "sw.ali", AT, "nothing")

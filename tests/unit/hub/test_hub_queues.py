@@ -171,3 +171,25 @@ def test_a_child_already_handed_on_gets_a_new_item_not_a_supersession(
     assert ledger.items[older.decision_id].state is ItemState.TRANSFERRED
     assert ledger.items[newer.decision_id].supersedes == ()
     assert [i.decision_id for i in ledger.open_items()] == [newer.decision_id]
+
+
+def test_an_older_decision_read_after_its_newer_one_left_never_reopens(
+    make_decision: MakeDecision,
+) -> None:
+    first = make_decision(route="caf")
+    first["decided_at"] = "2026-03-02T09:05:00Z"
+    second = _corrected(make_decision, first, route="assessment")
+    second["decided_at"] = "2026-03-02T11:00:00Z"
+    older, newer = work_item_from_dict(first), work_item_from_dict(second)
+    ledger = build_ledger(
+        [newer],
+        [
+            HubEvent("c0", newer.decision_id, Action.CLAIM, "sw.ali", AT),
+            HubEvent("c1", newer.decision_id, Action.CONFIRM, "sw.ali", AT),
+            HubEvent("t1", newer.decision_id, Action.TRANSFER, "sw.ali", AT),
+        ],
+    )
+    ledger.add_item(older)
+    assert ledger.items[older.decision_id].state is ItemState.SUPERSEDED
+    assert ledger.items[newer.decision_id].state is ItemState.TRANSFERRED
+    assert ledger.open_items() == []

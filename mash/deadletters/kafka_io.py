@@ -1,0 +1,240 @@
+"""Reading the dead-letter topics, publishing staff events and replays (kafka-python adapter).
+
+Like the hub's readers (:mod:`mash.hub.kafka_io`), readers here assign themselves every
+partition of ``mash.deadletter`` and ``mash.deadletter.events`` and read from the beginning: no
+consumer group, no committed offsets, the same queue for everyone. They hand on whole records,
+because a dead letter's age runs from its own timestamp and, when it does not say where it came
+from, its id is its own place on the topic. kafka-python errors become
+:class:`~mash.errors.BrokerError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mash.deadletters.codec import decode_event, encode_event
+from mash.deadletters.model import (
+    DeadLetterQueue,
+    LetterEvent,
+    ReplayMessage,
+    letter_from_record,
+    unreadable_letter,
+)
+from mash.errors import BrokerError, ConfigError, MashError
+from mash.kafka import clients
+from mash.topics import Topics
+
+if TYPE_CHECKING:
+    from kafka import KafkaConsumer, KafkaProducer
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_MS = 10_000
+CLIENT_ID = "mash-deadletters"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One message as read: where it is, its Kafka timestamp and its value."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None
+    value: bytes
+
+
+Handler = Callable[[Record], None]
+
+
+def fold_record(queue: DeadLetterQueue, topics: Topics, record: Record) -> None:
+    """One message of either topic into the queue. A dead letter that cannot be read is still
+    put on the queue (it may be the only copy of something); a bad event is logged and
+    skipped."""
+    if record.topic == topics.deadletter_events:
+        try:
+            queue.apply(decode_event(record.value))
+        except MashError as exc:
+            log.warning("skipped a message on %s: %s", record.topic, exc)
+        return
+    from mash.avro.deadletter import decode_deadletter
+
+    topic, partition, offset = record.topic, record.partition, record.offset
+    try:
+        letter = letter_from_record(
+            decode_deadletter(record.value),
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            timestamp_ms=record.timestamp_ms,
+        )
+    except MashError as exc:
+        log.warning("unreadable dead letter at %s[%d]@%d: %s", topic, partition, offset, exc)
+        letter = unreadable_letter(
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            timestamp_ms=record.timestamp_ms,
+            why=str(exc),
+        )
+    queue.add_letter(letter)
+
+
+@contextlib.contextmanager
+def _consumer(bootstrap: str, names: list[str]) -> Iterator[KafkaConsumer]:
+    """A group-less consumer assigned every partition of ``names``, at the beginning."""
+    from kafka import TopicPartition
+    from kafka.errors import KafkaError
+
+    try:
+        consumer = clients.consumer(
+            bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            client_id=CLIENT_ID,
+            request_timeout_ms=30000,
+            bootstrap_timeout_ms=CONNECT_TIMEOUT_MS,
+        )
+    except KafkaError as exc:
+        reason = type(exc).__name__
+        raise BrokerError(f"no Kafka broker answered at {bootstrap} ({reason})") from exc
+    try:
+        known = consumer.topics()
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise ConfigError(f"topic {missing[0]} does not exist: run `mash topics create`")
+        consumer.assign(
+            [
+                TopicPartition(name, p)
+                for name in names
+                for p in sorted(consumer.partitions_for_topic(name) or ())
+            ]
+        )
+        consumer.seek_to_beginning()
+        yield consumer
+    except KafkaError as exc:
+        raise BrokerError(f"reading dead-letter topics from {bootstrap} failed: {exc}") from exc
+    finally:
+        consumer.close()
+
+
+def _drain(consumer: KafkaConsumer, handle: Handler, timeout_ms: int = 500) -> int:
+    count = 0
+    for records in consumer.poll(timeout_ms=timeout_ms).values():
+        for r in records:
+            if r.value is not None:
+                ts = r.timestamp if r.timestamp is not None and r.timestamp >= 0 else None
+                handle(Record(r.topic, r.partition, r.offset, ts, r.value))
+                count += 1
+    return count
+
+
+def _names(topics: Topics) -> list[str]:
+    return [topics.deadletter, topics.deadletter_events]
+
+
+def load_queue(bootstrap: str, topics: Topics, timeout_s: float = 60) -> DeadLetterQueue:
+    """The dead-letter queue as it stands now: both topics read up to their current end."""
+    queue = DeadLetterQueue()
+    with _consumer(bootstrap, _names(topics)) as consumer:
+        end = consumer.end_offsets(list(consumer.assignment()))
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < offset for tp, offset in end.items()):
+            if time.monotonic() > deadline:
+                raise BrokerError(f"timed out reading dead-letter topics from {bootstrap}")
+            _drain(consumer, lambda record: fold_record(queue, topics, record))
+    return queue
+
+
+def follow_queue(
+    bootstrap: str,
+    topics: Topics,
+    handle: Handler,
+    stop: threading.Event,
+    caught_up: threading.Event | None = None,
+) -> None:
+    """Read both topics from the beginning and keep following them until ``stop`` is set."""
+    with _consumer(bootstrap, _names(topics)) as consumer:
+        end = consumer.end_offsets(list(consumer.assignment()))
+        while not stop.is_set():
+            _drain(consumer, handle)
+            if (
+                caught_up is not None
+                and not caught_up.is_set()
+                and all(consumer.position(tp) >= offset for tp, offset in end.items())
+            ):
+                caught_up.set()
+
+
+class KafkaOutbox:
+    """Replays to the original topics and events to ``mash.deadletter.events``: acks=all,
+    idempotent, each send waited for. The producer is made on first use, so a board that
+    nobody replays anything from holds no extra connection."""
+
+    def __init__(self, bootstrap: str, topics: Topics) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topics.deadletter_events
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+
+    def _made(self) -> KafkaProducer:
+        from kafka.errors import KafkaError
+
+        with self._lock:
+            if self._producer is None:
+                try:
+                    self._producer = clients.producer(
+                        self._bootstrap,
+                        acks="all",
+                        enable_idempotence=True,
+                        client_id=CLIENT_ID,
+                        linger_ms=0,
+                        bootstrap_timeout_ms=CONNECT_TIMEOUT_MS,
+                    )
+                except KafkaError as exc:
+                    raise BrokerError(
+                        f"no Kafka broker answered at {self._bootstrap} ({type(exc).__name__})"
+                    ) from exc
+            return self._producer
+
+    def _send(self, topic: str, timeout_s: float, **message: Any) -> None:
+        from kafka.errors import KafkaError
+
+        try:
+            self._made().send(topic, **message).get(timeout=timeout_s)
+        except KafkaError as exc:
+            raise BrokerError(f"publishing to {topic} failed: {type(exc).__name__}") from exc
+
+    def replay(self, message: ReplayMessage, timeout_s: float = 30) -> None:
+        """Send the original bytes back where they came from; BrokerError if not acknowledged.
+
+        A header without a value goes as an empty one: kafka-python cannot send a null header
+        value (its ``send`` refuses anything but bytes), and the name is what matters.
+        """
+        self._send(
+            message.topic,
+            timeout_s,
+            key=message.key,
+            value=message.value,
+            headers=[(name, value or b"") for name, value in message.headers],
+            timestamp_ms=message.timestamp_ms,
+        )
+
+    def publish(self, events: list[LetterEvent], timeout_s: float = 30) -> None:
+        """Send events in order, each keyed by its dead letter's id, and wait for every ack."""
+        for event in events:
+            self._send(
+                self._topic, timeout_s, key=event.letter_id.encode(), value=encode_event(event)
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._producer is not None:
+                self._producer.close(timeout=10)
+                self._producer = None
