@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from mash.hub.queues import Ledger
     from mash.hub.users import Staff
 
-queue_app = typer.Typer(help="Work the routed queues: list, claim, confirm or override.")
+queue_app = typer.Typer(
+    help="Work each child from routing to hand-off: decide, approve, transfer or close."
+)
 sla_app = typer.Typer(help="Statutory clocks: how each queue stands against its deadlines.")
 board_app = typer.Typer(
     help="The web board for hub staff (run with no subcommand to serve it).",

@@ -3,6 +3,7 @@ Alertmanager route goes to a receiver that exists (promtool checks the rules whe
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -90,10 +91,14 @@ def test_alertmanager_routes_go_to_defined_receivers_edt_alerts_to_the_edt_mailb
     assert config["global"]["smtp_smarthost"].startswith("smtp.example.invalid")
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
 def test_promtool_accepts_the_rules() -> None:
+    """Prometheus's own check (Debian's ``prometheus`` package); a skip without it, a failure
+    under MASH_REQUIRE_PROMTOOL=1 (CI installs it)."""
     promtool = shutil.which("promtool")
-    assert promtool is not None
+    if promtool is None:
+        if os.environ.get("MASH_REQUIRE_PROMTOOL") == "1":
+            pytest.fail("promtool is not installed (apt-get install prometheus)")
+        pytest.skip("promtool is not installed (apt-get install prometheus)")
     result = subprocess.run(
         [promtool, "check", "rules", str(MONITORING / "alert-rules.yml")],
         capture_output=True,
