@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from mash.errors import UsageError
-
 if TYPE_CHECKING:
     from mash.config import Settings
     from mash.deadletters.kafka_io import KafkaOutbox
@@ -52,16 +50,9 @@ def _outbox(settings: Settings) -> KafkaOutbox:
 
 
 def _staff(settings: Settings, name: str) -> Staff | None:
-    """The named member of staff; None when no staff file exists (a trusted single-user CLI)."""
-    from mash.hub.users import user_store
+    from mash.hub.users import staff_named
 
-    store = user_store(settings.home)
-    if not store.exists():
-        return None
-    staff = store.get(name)
-    if staff is None:
-        raise UsageError(f"{name} is not in the staff file (mash board adduser)")
-    return staff
+    return staff_named(settings.home, name)
 
 
 def _found(settings: Settings, ref: str, staff: str, action: LetterAction) -> DeadLetter:

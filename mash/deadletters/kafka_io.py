@@ -10,12 +10,8 @@ from, its id is its own place on the topic. kafka-python errors become
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mash.deadletters.codec import decode_event, encode_event
@@ -26,31 +22,23 @@ from mash.deadletters.model import (
     letter_from_record,
     unreadable_letter,
 )
-from mash.errors import BrokerError, ConfigError, MashError
+from mash.errors import BrokerError, MashError
 from mash.kafka import clients
+from mash.kafka.readers import (
+    CONNECT_TIMEOUT_MS,
+    Record,
+    RecordHandler,
+    follow_records,
+    read_records,
+)
 from mash.topics import Topics
 
 if TYPE_CHECKING:
-    from kafka import KafkaConsumer, KafkaProducer
+    from kafka import KafkaProducer
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_MS = 10_000
 CLIENT_ID = "mash-deadletters"
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One message as read: where it is, its Kafka timestamp and its value."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int | None
-    value: bytes
-
-
-Handler = Callable[[Record], None]
 
 
 def fold_record(queue: DeadLetterQueue, topics: Topics, record: Record) -> None:
@@ -86,55 +74,6 @@ def fold_record(queue: DeadLetterQueue, topics: Topics, record: Record) -> None:
     queue.add_letter(letter)
 
 
-@contextlib.contextmanager
-def _consumer(bootstrap: str, names: list[str]) -> Iterator[KafkaConsumer]:
-    """A group-less consumer assigned every partition of ``names``, at the beginning."""
-    from kafka import TopicPartition
-    from kafka.errors import KafkaError
-
-    try:
-        consumer = clients.consumer(
-            bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            client_id=CLIENT_ID,
-            request_timeout_ms=30000,
-            bootstrap_timeout_ms=CONNECT_TIMEOUT_MS,
-        )
-    except KafkaError as exc:
-        reason = type(exc).__name__
-        raise BrokerError(f"no Kafka broker answered at {bootstrap} ({reason})") from exc
-    try:
-        known = consumer.topics()
-        missing = [n for n in names if n not in known]
-        if missing:
-            raise ConfigError(f"topic {missing[0]} does not exist: run `mash topics create`")
-        consumer.assign(
-            [
-                TopicPartition(name, p)
-                for name in names
-                for p in sorted(consumer.partitions_for_topic(name) or ())
-            ]
-        )
-        consumer.seek_to_beginning()
-        yield consumer
-    except KafkaError as exc:
-        raise BrokerError(f"reading dead-letter topics from {bootstrap} failed: {exc}") from exc
-    finally:
-        consumer.close()
-
-
-def _drain(consumer: KafkaConsumer, handle: Handler, timeout_ms: int = 500) -> int:
-    count = 0
-    for records in consumer.poll(timeout_ms=timeout_ms).values():
-        for r in records:
-            if r.value is not None:
-                ts = r.timestamp if r.timestamp is not None and r.timestamp >= 0 else None
-                handle(Record(r.topic, r.partition, r.offset, ts, r.value))
-                count += 1
-    return count
-
-
 def _names(topics: Topics) -> list[str]:
     return [topics.deadletter, topics.deadletter_events]
 
@@ -142,34 +81,25 @@ def _names(topics: Topics) -> list[str]:
 def load_queue(bootstrap: str, topics: Topics, timeout_s: float = 60) -> DeadLetterQueue:
     """The dead-letter queue as it stands now: both topics read up to their current end."""
     queue = DeadLetterQueue()
-    with _consumer(bootstrap, _names(topics)) as consumer:
-        end = consumer.end_offsets(list(consumer.assignment()))
-        deadline = time.monotonic() + timeout_s
-        while any(consumer.position(tp) < offset for tp, offset in end.items()):
-            if time.monotonic() > deadline:
-                raise BrokerError(f"timed out reading dead-letter topics from {bootstrap}")
-            _drain(consumer, lambda record: fold_record(queue, topics, record))
+    read_records(
+        bootstrap,
+        _names(topics),
+        lambda record: fold_record(queue, topics, record),
+        CLIENT_ID,
+        timeout_s=timeout_s,
+    )
     return queue
 
 
 def follow_queue(
     bootstrap: str,
     topics: Topics,
-    handle: Handler,
+    handle: RecordHandler,
     stop: threading.Event,
     caught_up: threading.Event | None = None,
 ) -> None:
     """Read both topics from the beginning and keep following them until ``stop`` is set."""
-    with _consumer(bootstrap, _names(topics)) as consumer:
-        end = consumer.end_offsets(list(consumer.assignment()))
-        while not stop.is_set():
-            _drain(consumer, handle)
-            if (
-                caught_up is not None
-                and not caught_up.is_set()
-                and all(consumer.position(tp) >= offset for tp, offset in end.items())
-            ):
-                caught_up.set()
+    follow_records(bootstrap, _names(topics), handle, stop, CLIENT_ID, caught_up)
 
 
 class KafkaOutbox:

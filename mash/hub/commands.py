@@ -65,16 +65,9 @@ def _route(route: str) -> str:
 
 
 def _staff(settings: Settings, name: str) -> Staff | None:
-    """The named member of staff; None when no staff file exists (a trusted single-user CLI)."""
-    from mash.hub.users import user_store
+    from mash.hub.users import staff_named
 
-    store = user_store(settings.home)
-    if not store.exists():
-        return None
-    staff = store.get(name)
-    if staff is None:
-        raise UsageError(f"{name} is not in the staff file (mash board adduser)")
-    return staff
+    return staff_named(settings.home, name)
 
 
 def _publish(settings: Settings, events: list[HubEvent]) -> None:

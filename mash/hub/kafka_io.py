@@ -1,34 +1,32 @@
 """Reading the hub's topics and publishing staff events with kafka-python (adapter).
 
 The hub is small (hundreds of items a day), so readers simply assign themselves every
-partition and read from the beginning: no consumer group, no committed offsets, and the same
-state for everyone who reads. kafka-python errors become :class:`mash.errors.BrokerError`.
+partition and read from the beginning (:mod:`mash.kafka.readers`): no consumer group, no
+committed offsets, and the same state for everyone who reads. kafka-python errors become
+:class:`mash.errors.BrokerError`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from mash.errors import BrokerError, ConfigError, MashError
+from mash.errors import BrokerError, MashError
 from mash.hub.codec import decode_decision_message, decode_event, decode_work_item, encode_event
 from mash.hub.model import HubEvent, event_from_dict, work_item_from_dict
 from mash.hub.queues import Ledger
 from mash.kafka import clients
+from mash.kafka.readers import CONNECT_TIMEOUT_MS, follow_records, read_records
 from mash.topics import Topics
 
 if TYPE_CHECKING:
-    from kafka import KafkaConsumer, KafkaProducer
+    from kafka import KafkaProducer
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_MS = 10_000
-"""How long a command waits for a broker to answer at all: long enough for a busy cluster,
-short enough that a person at a terminal hears about a missing broker promptly."""
+CLIENT_ID = "mash-hub"
 
 Handler = Callable[[str, bytes], None]
 
@@ -46,64 +44,11 @@ def fold_message(ledger: Ledger, topics: Topics, topic: str, payload: bytes) -> 
         log.warning("skipped a message on %s: %s", topic, exc)
 
 
-@contextlib.contextmanager
-def _consumer(bootstrap: str, names: Iterable[str]) -> Iterator[KafkaConsumer]:
-    """A group-less consumer assigned every partition of ``names``, at the beginning."""
-    from kafka import TopicPartition
-    from kafka.errors import KafkaError
-
-    try:
-        consumer = clients.consumer(
-            bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            client_id="mash-hub",
-            request_timeout_ms=30000,
-            bootstrap_timeout_ms=CONNECT_TIMEOUT_MS,
-        )
-    except KafkaError as exc:
-        reason = type(exc).__name__
-        raise BrokerError(f"no Kafka broker answered at {bootstrap} ({reason})") from exc
-    try:
-        known = consumer.topics()
-        missing = [n for n in names if n not in known]
-        if missing:
-            raise ConfigError(f"topic {missing[0]} does not exist: run `mash topics create`")
-        partitions = [
-            TopicPartition(name, p)
-            for name in names
-            for p in sorted(consumer.partitions_for_topic(name) or ())
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        yield consumer
-    except KafkaError as exc:
-        raise BrokerError(f"reading hub topics from {bootstrap} failed: {exc}") from exc
-    finally:
-        consumer.close()
-
-
-def _drain(consumer: KafkaConsumer, handle: Handler, timeout_ms: int = 500) -> int:
-    count = 0
-    for records in consumer.poll(timeout_ms=timeout_ms).values():
-        for record in records:
-            if record.value is not None:
-                handle(record.topic, record.value)
-                count += 1
-    return count
-
-
 def read_topics(bootstrap: str, names: list[str], handle: Handler, timeout_s: float = 60) -> int:
     """Read ``names`` from the beginning up to their current end; returns messages read."""
-    with _consumer(bootstrap, names) as consumer:
-        end = consumer.end_offsets(list(consumer.assignment()))
-        deadline = time.monotonic() + timeout_s
-        count = 0
-        while any(consumer.position(tp) < offset for tp, offset in end.items()):
-            if time.monotonic() > deadline:
-                raise BrokerError(f"timed out reading hub topics from {bootstrap}")
-            count += _drain(consumer, handle)
-        return count
+    return read_records(
+        bootstrap, names, lambda r: handle(r.topic, r.value), CLIENT_ID, timeout_s=timeout_s
+    )
 
 
 def load_ledger(bootstrap: str, topics: Topics, routes: Iterable[str] | None = None) -> Ledger:
@@ -126,16 +71,7 @@ def follow_topics(
     caught_up: threading.Event | None = None,
 ) -> None:
     """Read ``names`` from the beginning and keep following them until ``stop`` is set."""
-    with _consumer(bootstrap, names) as consumer:
-        end = consumer.end_offsets(list(consumer.assignment()))
-        while not stop.is_set():
-            _drain(consumer, handle)
-            if (
-                caught_up is not None
-                and not caught_up.is_set()
-                and all(consumer.position(tp) >= offset for tp, offset in end.items())
-            ):
-                caught_up.set()
+    follow_records(bootstrap, names, lambda r: handle(r.topic, r.value), stop, CLIENT_ID, caught_up)
 
 
 class EventPublisher:
@@ -151,7 +87,7 @@ class EventPublisher:
                 bootstrap,
                 acks="all",
                 enable_idempotence=True,
-                client_id="mash-hub",
+                client_id=CLIENT_ID,
                 linger_ms=0,
                 bootstrap_timeout_ms=CONNECT_TIMEOUT_MS,
             )

@@ -234,3 +234,15 @@ class UserStore:
 def user_store(home: Path) -> UserStore:
     """The staff file of this MASH installation."""
     return UserStore(home / "users.json")
+
+
+def staff_named(home: Path, name: str) -> Staff | None:
+    """The named member of staff for a command run as them (``--as NAME``); None when no staff
+    file exists (a trusted single-user command line), UsageError for a name it does not hold."""
+    store = user_store(home)
+    if not store.exists():
+        return None
+    staff = store.get(name)
+    if staff is None:
+        raise UsageError(f"{name} is not in the staff file (mash board adduser)")
+    return staff

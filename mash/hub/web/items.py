@@ -165,6 +165,19 @@ def close(
     return _act(request, board, staff, decision_id, plan, "Close recorded.")
 
 
+ReasonedPlanner = Callable[[WorkItem, str | None, str, datetime, NewId], list[HubEvent]]
+
+
+def _reasoned(board: Board, permission: Permission, planner: ReasonedPlanner, reason: str) -> Plan:
+    """A plan for an action that takes a reason (approve, refuse, hand back)."""
+
+    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
+        actions.authorise(staff, item, permission)
+        return planner(item, reason, staff.username, board.clock.now(), board.new_id)
+
+    return plan
+
+
 @router.post("/items/{decision_id}/approve", response_class=HTMLResponse)
 def approve(
     request: Request,
@@ -175,11 +188,7 @@ def approve(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """A team manager lets the waiting decision take effect (never the person who asked)."""
-
-    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
-        actions.authorise(staff, item, Permission.APPROVE)
-        return actions.plan_approve(item, reason, staff.username, board.clock.now(), board.new_id)
-
+    plan = _reasoned(board, Permission.APPROVE, actions.plan_approve, reason)
     return _act(request, board, staff, decision_id, plan, "Approved.")
 
 
@@ -196,11 +205,7 @@ def refuse(
     if not reason.strip():
         errors = {"refuse_reason": "Give the reason for the refusal; it goes into the log."}
         return _again(request, board, staff, decision_id, errors)
-
-    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
-        actions.authorise(staff, item, Permission.APPROVE)
-        return actions.plan_refuse(item, reason, staff.username, board.clock.now(), board.new_id)
-
+    plan = _reasoned(board, Permission.APPROVE, actions.plan_refuse, reason)
     return _act(request, board, staff, decision_id, plan, "Refused: back to its worker.")
 
 
@@ -217,11 +222,7 @@ def release(
     if not reason.strip():
         errors = {"release_reason": "Say what was done; it goes into the log with the item."}
         return _again(request, board, staff, decision_id, errors)
-
-    def plan(item: WorkItem, staff: Staff) -> list[HubEvent]:
-        actions.authorise(staff, item, Permission.DECIDE)
-        return actions.plan_release(item, reason, staff.username, board.clock.now(), board.new_id)
-
+    plan = _reasoned(board, Permission.DECIDE, actions.plan_release, reason)
     return _act(request, board, staff, decision_id, plan, "Handed back to the queue.")
 
 
