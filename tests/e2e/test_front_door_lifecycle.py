@@ -4,7 +4,7 @@ by a real ``mash worker``, worked on the board (fed from the real topics, publis
 and a transfer to the early help hub; the decision log's real ``mash sink`` records every step,
 publishes the hand-off on ``mash.outcomes`` and the referrer's feedback, and ``mash sla track``
 follows along. A corrected notification supersedes its child's open item instead of opening a
-second one.
+second one, and a dead letter replayed once its fault is fixed is routed by the running worker.
 """
 
 from __future__ import annotations
@@ -184,6 +184,35 @@ def test_a_child_goes_from_referral_to_transfer_with_a_managers_refusal_and_appr
         assert [i.decision_id for i in open_items if i.source_id == "PPN-LIFE-2"] == [
             newer.decision_id
         ]
+
+        # a dead letter (a referral the worker failed on), replayed once the fault is fixed,
+        # is routed by the running worker
+        topic, key, value = referral_message(
+            registry, topics, "police", notification("PPN-LIFE-3"), 3
+        )
+        letter = {
+            "source_topic": topic,
+            "partition": 0,
+            "offset": 7,
+            "timestamp": None,
+            "key": key,
+            "value": value,
+            "headers": [],
+            "stage": "route",
+            "reason": "record index not reachable",
+            "failed_at": datetime.now(UTC),
+            "worker": "e2e",
+        }
+        dead = Publisher(kafka_bootstrap)
+        dead.send([(topics.deadletter, key, registry.encode("deadletter", letter))])
+        dead.close()
+        assert board.items_of("PPN-LIFE-3") == []
+        letter_id = f"dl:{topic}:0:7"
+        for step in (["claim", letter_id], ["replay", letter_id]):
+            run = pool.run(f"deadletter-{step[0]}", "deadletter", *step, "--as", "sw.ali")
+            assert run.wait(60) == 0, run.text()
+        [replayed] = wait_for(lambda: board.items_of("PPN-LIFE-3"), "the replayed referral routed")
+        assert replayed.state is ItemState.ROUTED
 
         # the decision log holds every step, in order, and still verifies
         log = open_log(db_url)

@@ -261,11 +261,20 @@ def test_show_explains_every_vignette_decision_to_a_social_worker(
             "at": "2026-05-20T15:00:00Z",
         }
     )
-    override = override_entry(event, first)
-    assert override is not None
+    request = override_entry(event, first)  # a step down from s47: it waits for a manager
+    approval = OverrideEvent.from_mapping(
+        {
+            "event_id": "evt-v2",
+            "decision_id": first["decision_id"],
+            "action": "APPROVE",
+            "route": "assessment",
+            "actor": "tm.lee",
+            "at": "2026-05-20T15:30:00Z",
+        }
+    )
     with open_log(db_url) as log:
         log.append(decisions)
-        log.append([override])
+        log.append([request, override_entry(approval, first)])
     with open_log(db_url) as log:  # the command's own code, in-process for speed
         texts = {
             d["decision_id"]: queries.show(log, d["decision_id"], "sw.test") for d in decisions
@@ -283,5 +292,7 @@ def test_show_explains_every_vignette_decision_to_a_social_worker(
             assert f"  - {flag}: " in text
     shown = mash(tmp_path, "audit", "show", first["decision_id"], "--db", db_url)
     assert shown.returncode == 0, shown.stderr
-    assert f"tm.patel changed the route from {first['route']} to assessment" in shown.stdout
+    assert "tm.patel asked for the route assessment, awaiting approval" in shown.stdout
     assert "Reason: Strategy discussion held; s17 assessment agreed." in shown.stdout
+    assert "tm.lee approved the route assessment" in shown.stdout
+    assert "Route now: assessment" in shown.stdout

@@ -259,11 +259,17 @@ def test_sink_logs_decisions_and_overrides_and_dead_letters_the_rest(
     assert sink.wait(timeout=180) == 0, sink.output()
 
     with open_log(db_url) as log:
-        expected = {d["decision_id"] for d in decisions} | {"evt-1", "evt-2"}
+        expected = {d["decision_id"] for d in decisions} | {"evt-1", "evt-2", "evt-3"}
         assert_exactly_once(log, expected, topics, kafka_bootstrap)
         assert_read_to_end(log, topics.overrides, kafka_bootstrap)
-        override, confirm = log.get("evt-1"), log.get("evt-2")
-        assert override is not None and confirm is not None
+        override, confirm, claim = log.get("evt-1"), log.get("evt-2"), log.get("evt-3")
+        assert override is not None and confirm is not None and claim is not None
+        assert (claim["kind"], claim["action"], claim["subject"]) == (
+            "action",
+            "CLAIM",
+            "dec-000003",
+        )
+        assert claim.get("supersedes") is None  # a claim decides nothing
         assert (override["supersedes"], override["route"], override["decided_by"]) == (
             "dec-000001",
             "s47",
@@ -329,7 +335,7 @@ def test_staff_events_read_before_their_decisions_are_logged_after_them(
     assert order.index("dec-000001") < order.index("evt-o")
     assert order.index("dec-000002") < order.index("evt-c")
     with open_log(db_url) as log:
-        expected = {d["decision_id"] for d in decisions} | {"evt-c", "evt-o"}
+        expected = {d["decision_id"] for d in decisions} | {"evt-c", "evt-o", "evt-k"}
         assert_exactly_once(log, expected, topics, kafka_bootstrap)
         assert log.committed_offsets(topics.overrides)[0] == 3
         assert_read_to_end(log, topics.overrides, kafka_bootstrap)
