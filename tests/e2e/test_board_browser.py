@@ -3,8 +3,9 @@
 End to end: the real router decides a synthetic police notification; its decision is put on
 the queue and decision topics of a real broker as the stream worker does; ``mash board`` runs
 as its own process; Chromium (Debian's package, driven by Python playwright) signs in, finds
-the child on its queue, tries an override without a reason (refused), overrides with one; the
-audit sink then copies ``mash.overrides`` into a decision log, where the override must be.
+the child on its queue, tries an override without a reason (refused), overrides with one and
+transfers the child to the child protection team; the audit sink then copies ``mash.overrides``
+into a decision log, where the override must be.
 Screenshots go to ``artifacts/`` (gitignored) for a person to look at.
 
 Chromium: ``apt-get install chromium`` (never ``playwright install``). A missing browser skips
@@ -239,6 +240,15 @@ def test_a_social_worker_overrides_a_routed_child_and_the_log_has_it(
             expect(page.locator("body")).to_contain_text(f"override by {STAFF}")
             expect(page.locator("body")).to_contain_text(REASON)
             page.screenshot(path=str(ARTIFACTS / "board-override.png"), full_page=True)
+
+            # Decided, the child is handed on from the front door to the team of its route.
+            page.get_by_label("Destination").select_option("CHILD_PROTECTION")
+            page.get_by_role("button", name="Transfer", exact=True).click()
+            expect(page.get_by_role("status")).to_contain_text(
+                "Transferred to the child protection team"
+            )
+            expect(page.locator("body")).to_contain_text("Transferred to")
+            page.screenshot(path=str(ARTIFACTS / "board-transfer.png"), full_page=True)
         finally:
             browser.close()
 

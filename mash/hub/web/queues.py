@@ -1,5 +1,6 @@
-"""The queues page: every queue the person may see, most urgent first, and the SLA summary
-for those allowed it. ``?fragment=1`` is the table alone, for the live refresh."""
+"""The queues page: every queue the person may see, most urgent first, and the SLA summary and
+the children beyond five working days in the front door for those allowed it. ``?fragment=1``
+is the table alone, for the live refresh."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
+from mash.hub.sla import beyond_five_days, format_age
 from mash.hub.users import Permission
 from mash.hub.views import queue_views, visible_sla
 from mash.hub.web.shared import BoardDep, StaffDep, render
@@ -26,17 +28,21 @@ def queues(
     request: Request, board: BoardDep, staff: StaffDep, fragment: bool = False
 ) -> HTMLResponse:
     now = board.clock.now()
-    views, sla = board.live.read(
+    may_sla = staff.may(Permission.SLA)
+    views, sla, beyond = board.live.read(
         lambda ledger: (
             queue_views(ledger, staff, now, board.policy),
-            visible_sla(ledger, staff, now, board.policy) if staff.may(Permission.SLA) else [],
+            visible_sla(ledger, staff, now, board.policy) if may_sla else [],
+            beyond_five_days(ledger.items.values(), now, board.policy) if may_sla else [],
         )
     )
     context: dict[str, Any] = {
         "user": staff,
         "queues": views,
         "sla": sla,
+        "beyond": beyond,
         "now": now,
         "loading": not board.live.caught_up.is_set(),
+        "format_age": format_age,
     }
     return render(request, board, "_queues.html" if fragment else "queues.html", **context)

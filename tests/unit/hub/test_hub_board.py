@@ -415,3 +415,17 @@ def test_an_out_of_hours_s47_child_is_shown_as_with_the_edt_and_handed_back(
     item = hub.live.read(lambda ledger: ledger.items[night_id])
     assert (item.state, item.claimed_by) == (ItemState.ROUTED, None)
     assert [e.action.value for e in bus.published] == ["CLAIM", "RELEASE"]
+
+
+def test_managers_see_the_children_beyond_five_working_days(hub: Hub) -> None:
+    login(hub.client, "tm.cho")
+    page = hub.client.get("/queues").text
+    assert 'Beyond five working days <span class="count">(0)</span>' in page
+    hub.clock.advance(timedelta(days=8))  # Tuesday of the next week: past every item's fifth day
+    page = hub.client.get("/queues").text
+    assert 'Beyond five working days <span class="count">(3)</span>' in page
+    beyond = page.split('id="beyond-title"')[1].split("</section>")[0]
+    assert all(hub.ids[name][:8] in beyond for name in ("late", "fresh", "caf"))
+    hub.client.cookies.clear()
+    login(hub.client, "sw.ali")  # social workers see their queues, not the managers' figures
+    assert "Beyond five working days" not in hub.client.get("/queues").text
