@@ -23,11 +23,10 @@ from mash.deadletters.model import (
     unreadable_letter,
 )
 from mash.errors import BrokerError, MashError
-from mash.kafka import clients
-from mash.kafka.readers import (
-    CONNECT_TIMEOUT_MS,
+from mash.kafka.small_topics import (
     Record,
     RecordHandler,
+    acked_producer,
     follow_records,
     read_records,
 )
@@ -114,23 +113,10 @@ class KafkaOutbox:
         self._lock = threading.Lock()
 
     def _made(self) -> KafkaProducer:
-        from kafka.errors import KafkaError
 
         with self._lock:
             if self._producer is None:
-                try:
-                    self._producer = clients.producer(
-                        self._bootstrap,
-                        acks="all",
-                        enable_idempotence=True,
-                        client_id=CLIENT_ID,
-                        linger_ms=0,
-                        bootstrap_timeout_ms=CONNECT_TIMEOUT_MS,
-                    )
-                except KafkaError as exc:
-                    raise BrokerError(
-                        f"no Kafka broker answered at {self._bootstrap} ({type(exc).__name__})"
-                    ) from exc
+                self._producer = acked_producer(self._bootstrap, CLIENT_ID)
             return self._producer
 
     def _send(self, topic: str, timeout_s: float, **message: Any) -> None:

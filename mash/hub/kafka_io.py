@@ -1,7 +1,7 @@
 """Reading the hub's topics and publishing staff events with kafka-python (adapter).
 
 The hub is small (hundreds of items a day), so readers simply assign themselves every
-partition and read from the beginning (:mod:`mash.kafka.readers`): no consumer group, no
+partition and read from the beginning (:mod:`mash.kafka.small_topics`): no consumer group, no
 committed offsets, and the same state for everyone who reads. kafka-python errors become
 :class:`mash.errors.BrokerError`.
 """
@@ -17,8 +17,7 @@ from mash.errors import BrokerError, MashError
 from mash.hub.codec import decode_decision_message, decode_event, decode_work_item, encode_event
 from mash.hub.model import HubEvent, event_from_dict, work_item_from_dict
 from mash.hub.queues import Ledger
-from mash.kafka import clients
-from mash.kafka.readers import CONNECT_TIMEOUT_MS, follow_records, read_records
+from mash.kafka.small_topics import acked_producer, follow_records, read_records
 from mash.topics import Topics
 
 if TYPE_CHECKING:
@@ -78,23 +77,9 @@ class EventPublisher:
     """Staff events to ``mash.overrides``: keyed by decision id, acks=all, idempotent."""
 
     def __init__(self, bootstrap: str, topics: Topics) -> None:
-        from kafka.errors import KafkaError
-
         self._topic = topics.overrides
         self._bootstrap = bootstrap
-        try:
-            self._producer: KafkaProducer = clients.producer(
-                bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                client_id=CLIENT_ID,
-                linger_ms=0,
-                bootstrap_timeout_ms=CONNECT_TIMEOUT_MS,
-            )
-        except KafkaError as exc:
-            raise BrokerError(
-                f"no Kafka broker answered at {bootstrap} ({type(exc).__name__})"
-            ) from exc
+        self._producer: KafkaProducer = acked_producer(bootstrap, CLIENT_ID)
 
     def publish(self, events: Iterable[HubEvent], timeout_s: float = 30) -> None:
         """Send in order and wait for every ack; BrokerError if any is not acknowledged."""

@@ -63,6 +63,41 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None
         time.sleep(0.5)
 
 
+Route = Callable[..., list[dict[str, Any]]]
+Publish = Callable[[list[dict[str, Any]]], None]
+
+
+def kinds_of(bootstrap: str, topics: Topics, decision_id: str) -> list[str]:
+    """The kinds of alert published so far for one item, sorted."""
+    return sorted(a["kind"] for a in alerts(bootstrap, topics) if a["decision_id"] == decision_id)
+
+
+def barrier(
+    bootstrap: str,
+    topics: Topics,
+    route: Route,
+    notification: Callable[..., dict[str, Any]],
+    publish: Publish,
+    name: str,
+) -> None:
+    """Know that the tracker has had at least one full tick over every row since now, without
+    sleeping: two overdue marker children are published one after the other, and the second
+    one's alert can only be sent by a tick that started after the tick which alerted on the
+    first had gone through every row."""
+    now = datetime.now(UTC)
+    for n in range(2):
+        (marker,) = route(
+            notification(f"PPN-{name}{n}", "MEDIUM"), received=now - timedelta(hours=3)
+        )
+        marker["deadline"] = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+        publish([marker])
+        wait_for(
+            lambda m=marker["decision_id"]: "SLA_BREACH" in kinds_of(bootstrap, topics, m),
+            90,
+            "a marker's alert",
+        )
+
+
 def test_one_warning_and_one_breach_each_even_across_a_restart(
     kafka_bootstrap: str,
     topics: Topics,
@@ -95,16 +130,19 @@ def test_one_warning_and_one_breach_each_even_across_a_restart(
         ]
     )
 
+    ours = {overdue["decision_id"], due_soon["decision_id"], decided["decision_id"]}
+
     def kinds() -> list[tuple[str, str]]:
-        return sorted((a["decision_id"], a["kind"]) for a in alerts(kafka_bootstrap, topics))
+        found = alerts(kafka_bootstrap, topics)
+        return sorted((a["decision_id"], a["kind"]) for a in found if a["decision_id"] in ours)
 
     with tracker(kafka_bootstrap, topics, log):
         wait_for(lambda: len(kinds()) >= 3, 90, "three alerts")
-        time.sleep(3)  # several more ticks: nothing more may come
+        barrier(kafka_bootstrap, topics, route, notification, publish, "A")  # nothing more came
     assert kinds() == expected, log.read_text()[-3000:]
 
     with tracker(kafka_bootstrap, topics, log) as worker:
-        time.sleep(15)  # rebalance, recovery from the changelog, then many ticks
+        barrier(kafka_bootstrap, topics, route, notification, publish, "B")  # recovered, ticked
         assert worker.poll() is None, log.read_text()[-3000:]
     assert kinds() == expected, log.read_text()[-3000:]
     first = next(a for a in alerts(kafka_bootstrap, topics) if a["kind"] == "SLA_BREACH")
@@ -162,34 +200,20 @@ def test_five_day_and_out_of_hours_breaches_once_each_across_a_restart(
             "FRONT_DOOR_BREACH",
         ]
     )
-    markers = iter(range(1, 100))
 
-    def kinds_of(decision_id: str) -> list[str]:
-        return sorted(
-            a["kind"] for a in alerts(kafka_bootstrap, topics) if a["decision_id"] == decision_id
-        )
-
-    def barrier() -> None:
-        for _ in range(2):
-            (marker,) = route(
-                notification(f"PPN-M{next(markers)}", "MEDIUM"), received=now - timedelta(hours=3)
-            )
-            marker["deadline"] = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
-            publish([marker])
-            wait_for(
-                lambda m=marker["decision_id"]: "SLA_BREACH" in kinds_of(m), 90, "a marker's alert"
-            )
+    def ours() -> list[str]:
+        return kinds_of(kafka_bootstrap, topics, key)
 
     log = tmp_path / "tracker.log"
     with tracker(kafka_bootstrap, topics, log):
-        wait_for(lambda: len(kinds_of(key)) >= len(expected), 90, "the child's alerts")
-        barrier()
-    assert kinds_of(key) == expected, log.read_text()[-3000:]
+        wait_for(lambda: len(ours()) >= len(expected), 90, "the child's alerts")
+        barrier(kafka_bootstrap, topics, route, notification, publish, "C")
+    assert ours() == expected, log.read_text()[-3000:]
 
     with tracker(kafka_bootstrap, topics, log) as worker:
-        barrier()  # recovered from the changelog, then at least one full tick over every row
+        barrier(kafka_bootstrap, topics, route, notification, publish, "D")  # recovered, ticked
         assert worker.poll() is None, log.read_text()[-3000:]
-    assert kinds_of(key) == expected, log.read_text()[-3000:]
+    assert ours() == expected, log.read_text()[-3000:]
     dispatch = next(
         a for a in alerts(kafka_bootstrap, topics) if a["alert_id"] == f"{key}:EDT_DISPATCH"
     )

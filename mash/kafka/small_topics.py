@@ -1,12 +1,13 @@
-"""Reading whole topics from the beginning without a consumer group (kafka-python).
+"""Small topics read whole and written one acknowledged message at a time (kafka-python).
 
 Why: the hub's queues and the dead-letter queue are small (hundreds of items a day), so their
 readers (the CLI, the board) simply assign themselves every partition and read from offset 0:
 no group, no committed offsets, and the same state for everyone who reads. Both read a topic
-up to its current end (:func:`read_records`) or keep following it (:func:`follow_records`);
-this module is the one place that does it, handing on each record whole (topic, partition,
-offset, timestamp, value) so a caller takes what it needs. kafka-python errors become
-:class:`mash.errors.BrokerError`, a missing topic a :class:`mash.errors.ConfigError`.
+up to its current end (:func:`read_records`) or keep following it (:func:`follow_records`),
+handed each record whole (topic, partition, offset, timestamp, value); what staff do is sent
+by :func:`acked_producer`'s producer, each send waited for. This module is the one place that
+does these things. kafka-python errors become :class:`mash.errors.BrokerError`, a missing
+topic a :class:`mash.errors.ConfigError`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from mash.errors import BrokerError, ConfigError
 from mash.kafka import clients
 
 if TYPE_CHECKING:
-    from kafka import KafkaConsumer
+    from kafka import KafkaConsumer, KafkaProducer
 
 CONNECT_TIMEOUT_MS = 10_000
 """How long a command waits for a broker to answer at all: long enough for a busy cluster,
@@ -131,3 +132,23 @@ def follow_records(
                 and all(consumer.position(tp) >= offset for tp, offset in end.items())
             ):
                 caught_up.set()
+
+
+def acked_producer(bootstrap: str, client_id: str) -> KafkaProducer:
+    """A producer for what a person did: acks=all, idempotent, no lingering (a person waits
+    for it); BrokerError when no broker answers."""
+    from kafka.errors import KafkaError
+
+    try:
+        return clients.producer(
+            bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            client_id=client_id,
+            linger_ms=0,
+            bootstrap_timeout_ms=CONNECT_TIMEOUT_MS,
+        )
+    except KafkaError as exc:
+        raise BrokerError(
+            f"no Kafka broker answered at {bootstrap} ({type(exc).__name__})"
+        ) from exc
