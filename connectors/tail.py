@@ -27,6 +27,8 @@ _TOPIC = re.compile(
     r"|(?P<decision>decisions|queue\.[a-z0-9_-]+)"
     r"|(?P<override>overrides)"
     r"|(?P<deadletter>deadletter)"
+    r"|(?P<outcome>outcomes)"
+    r"|(?P<feedback>feedback\.(?:police|health|council))"
     r")$"
 )
 
@@ -44,6 +46,10 @@ def subject_for_topic(topic: str) -> str | None:
         return DECISION_SUBJECT
     if match["override"]:
         return "override"
+    if match["outcome"]:
+        return "outcome"
+    if match["feedback"]:
+        return "feedback"
     return "deadletter"
 
 

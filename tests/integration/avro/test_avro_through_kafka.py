@@ -21,6 +21,8 @@ def _topic(topics: Topics, subject: str) -> str:
         "decision": topics.decisions,
         "override": topics.overrides,
         "deadletter": topics.deadletter,
+        "outcome": topics.outcomes,
+        "feedback": topics.feedback("police"),
     }
     return named.get(subject) or topics.referrals(subject)
 

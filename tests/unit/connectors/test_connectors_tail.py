@@ -27,6 +27,9 @@ def test_every_mash_topic_names_its_subject(prefix: str) -> None:
         topics.queue("s47"): "decision",
         topics.overrides: "override",
         topics.deadletter: "deadletter",
+        topics.outcomes: "outcome",
+        topics.feedback("health"): "feedback",
+        topics.deadletter_events: None,  # JSON, shown as it is
         topics.alerts: None,
         "elsewhere": None,
     }
