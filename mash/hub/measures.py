@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mash.hub.model import WorkItem
+from mash.hub.model import ItemState, WorkItem
 from mash.hub.sla import ELAPSED, SlaPolicy
 
 LATENCY_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -33,6 +33,14 @@ class Measures:
     time_to_decision: tuple[float, ...] = ()
 
 
+def _decision(item: WorkItem) -> str | None:
+    """How a person decided the item (confirmed or overridden), or None if nobody has: fixed
+    once decided, so the counter keeps its label when the child is later transferred."""
+    if item.decided_at is None:
+        return None
+    return ItemState.OVERRIDDEN.value if item.route != item.routed_to else ItemState.CONFIRMED.value
+
+
 def _clock_stop(item: WorkItem, now: datetime) -> datetime:
     """When the item's clock stopped: its decision, or now if it is still open."""
     return now if item.is_open or item.decided_at is None else item.decided_at
@@ -45,11 +53,14 @@ def measure(items: Iterable[WorkItem], now: datetime, policy: SlaPolicy = ELAPSE
     decided: list[float] = []
     for item in items:
         result.decisions[item.routed_to] += 1
+        if item.state is ItemState.SUPERSEDED and item.decided_at is None:
+            continue  # its clocks went to the decision that replaced it
         stop = _clock_stop(item, now)
+        decision = _decision(item)
         if item.is_open:
             result.depth[item.route] += 1
-        else:
-            result.staff_decisions[(item.routed_to, item.state.value)] += 1
+        elif decision is not None:
+            result.staff_decisions[(item.routed_to, decision)] += 1
             decided.append((stop - item.received_at).total_seconds())
         if stop >= policy.warning_at(item.received_at, item.deadline):
             result.warnings[item.routed_to] += 1
