@@ -79,10 +79,9 @@ class Worker:
         contain ``topic_part`` (its log's latest assignment names them), or fail with the log:
         a test that needs several workers sharing the work starts feeding only then."""
         deadline = time.monotonic() + timeout_s
-        marker = "Setting newly assigned partitions"
         while True:
             text = self.text()
-            if marker in text and topic_part in text.rsplit(marker, 1)[1]:
+            if any(topic_part in table for table in assignments(text)):
                 return
             if not self.alive() or time.monotonic() > deadline:
                 raise AssertionError(
@@ -90,6 +89,20 @@ class Worker:
                     f"its log ends:\n{text[-3000:]}"
                 )
             time.sleep(0.1)  # polling another process's log file: no event to wait on
+
+
+ASSIGNED = "Setting newly assigned partitions"
+
+
+def assignments(log_text: str) -> list[str]:
+    """The partition tables of every assignment a worker's consumers logged, each from the
+    marker to its ``for group`` (aiokafka's line): only what was assigned, not the log lines
+    that follow it (a subscription naming the same topics is not an assignment)."""
+    return [
+        chunk.split(" for group ", 1)[0]
+        for chunk in log_text.split(ASSIGNED)[1:]
+        if " for group " in chunk
+    ]
 
 
 @dataclass
