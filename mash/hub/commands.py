@@ -125,7 +125,7 @@ def queue_list(
             row.deadline,
             f"{row.rag.value.upper()} {row.rag.label.lower()}",
             state,
-            ", ".join(row.flags) or "-",
+            ", ".join((["EDT: out of hours"] if row.edt else []) + list(row.flags)) or "-",
             row.reason,
         )
     Console().print(table)
